@@ -1,0 +1,34 @@
+"""Questions we must not answer from content: off-topic, not in the document, personal advice."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.base import PatientAction, send_fallback
+
+DEFLECTION_RESPONSES = {
+    "out_of_scope": "utter_out_of_scope",
+    "out_of_scope_medical": "utter_out_of_scope_medical",
+    "personal_advice": "utter_personal_advice",
+}
+
+
+class ActionDeflect(PatientAction):
+    def name(self) -> Text:
+        return "action_deflect"
+
+    def reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        intent: Optional[Text],
+    ) -> None:
+        response = DEFLECTION_RESPONSES.get(intent or "")
+        if response is None:
+            send_fallback(dispatcher, tracker, domain)
+        else:
+            replies.send(dispatcher, tracker, domain, response, kind="out_of_scope")

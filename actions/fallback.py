@@ -1,0 +1,28 @@
+"""Our `action_default_fallback`: NLU below the confidence threshold, or no rule applies.
+
+It replaces Rasa's default, which would send a bare `utter_default` without the disclaimer.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import PatientAction, send_fallback
+
+
+class ActionDefaultFallback(PatientAction):
+    requires_confidence = False  # it is the low-confidence reply
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    def reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        intent: Optional[Text],
+    ) -> None:
+        send_fallback(dispatcher, tracker, domain)

@@ -1,0 +1,35 @@
+"""Greeting, goodbye, thanks and "are you a bot?"."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.base import PatientAction, send_fallback
+
+SMALLTALK_RESPONSES = {
+    "greet": "utter_greet",
+    "goodbye": "utter_goodbye",
+    "thanks": "utter_thanks",
+    "bot_identity": "utter_bot_identity",
+}
+
+
+class ActionSmalltalk(PatientAction):
+    def name(self) -> Text:
+        return "action_smalltalk"
+
+    def reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        intent: Optional[Text],
+    ) -> None:
+        response = SMALLTALK_RESPONSES.get(intent or "")
+        if response is None:
+            send_fallback(dispatcher, tracker, domain)
+        else:
+            replies.send(dispatcher, tracker, domain, response, kind="smalltalk")

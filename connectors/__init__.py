@@ -1,0 +1,1 @@
+"""Our input channels (registered in credentials.yml). Each keeps the stock webhook path."""
