@@ -1,6 +1,8 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 # Each step below runs only when its inputs changed.
 
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -c
 VENV        := .venv
 BIN         := $(VENV)/bin
 RASA        := $(BIN)/rasa
@@ -23,15 +25,17 @@ shell: train ## chat with the assistant in the terminal (rasa shell)
 	scripts/run.sh shell
 
 test: train ## the whole test suite
-	$(RASA) data validate --fail-on-warnings
+	$(MAKE) --no-print-directory validate
 	$(BIN)/pytest
 
 install: $(VENV)/.installed
 
 train: $(MODEL)
 
+# Our custom actions send the domain's responses, so Rasa's "utterance is not used in any story or
+# rule" notes are expected (they do not fail the check); they are filtered to keep real ones visible.
 validate: install
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings 2>&1 | grep -v -e "is not used in any story or rule" -e "^\[0m$$"
 
 # A virtualenv with exactly the pinned set (no resolution at install time: the lock is complete,
 # and `pip check` proves it).

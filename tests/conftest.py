@@ -1,0 +1,63 @@
+"""Shared fixtures: the real servers for end-to-end tests, and a Tracker plus a
+CollectingDispatcher for unit tests of the actions."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from tests.servers import PROJECT_ROOT, Stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    servers = Stack(tmp_path_factory.mktemp("stack"))
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
+
+
+_sender_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def sender(request: pytest.FixtureRequest) -> str:
+    """A fresh conversation id per test."""
+    return f"test-{request.node.name[:40]}-{next(_sender_numbers)}"
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """The domain as the action server receives it (responses included)."""
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(intent: Optional[str], confidence: float = 0.95, text: str = "a question",
+                 channel: str = "rest", entities: Any = ()) -> Tracker:
+    latest_message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence} if intent else {},
+        "intent_ranking": [{"name": intent, "confidence": confidence}] if intent else [],
+        "entities": list(entities),
+    }
+    events = [{"event": "user", "text": text, "parse_data": latest_message,
+               "input_channel": channel}]
+    return Tracker("patient-1", {}, latest_message, events, False, None, {}, "action_listen")
+
+
+@pytest.fixture
+def tracker_for():
+    return make_tracker

@@ -1,0 +1,147 @@
+"""Start the real action server and Rasa server for tests, on free ports, with a private
+SQLite tracker store. Nothing of ours is mocked: these are the processes `make run` starts."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = PROJECT_ROOT / "models" / "spine-faq.tar.gz"
+START_TIMEOUT_SECONDS = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(**extra: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(PROJECT_ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        RASA_TELEMETRY_ENABLED="false",
+        PYTHONHASHSEED="0",
+    )
+    env.update(extra)
+    return env
+
+
+def wait_until(check, what: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited during start-up; log:\n{log.read_text()[-3000:]}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} did not start within {timeout}s; log:\n{log.read_text()[-3000:]}")
+
+
+class Stack:
+    """An action server plus a Rasa server (REST channel and HTTP API on)."""
+
+    def __init__(self, workdir: Path, credentials: Path = PROJECT_ROOT / "credentials.yml",
+                 env: Optional[Dict[str, str]] = None) -> None:
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.action_port = free_port()
+        self.rasa_port = free_port()
+        self.token = secrets.token_hex(16)
+        self.db = workdir / "tracker.db"
+        self.credentials = credentials
+        self.env = server_env(**(env or {}))
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n'
+        )
+        self.actions: Optional[subprocess.Popen] = None
+        self.rasa: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = self.workdir / log_name
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log.open("ab"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port)], "action-server.log"
+        )
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
+            "action server", self.actions, self.workdir / "action-server.log",
+        )
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn(
+            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.token,
+             "--endpoints", str(self.endpoints), "--credentials", str(self.credentials),
+             "--port", str(self.rasa_port), "--model", str(MODEL)],
+            "rasa-server.log",
+        )
+        wait_until(
+            lambda: requests.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
+            .json().get("model_file"),
+            "rasa server", self.rasa, self.workdir / "rasa-server.log",
+        )
+
+    @staticmethod
+    def _stop(process: Optional[subprocess.Popen]) -> None:
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+
+    def stop(self) -> None:
+        self.stop_rasa()
+        self.stop_actions()
+
+    # --- talking to it -------------------------------------------------------------------------
+    def rest(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        r = requests.post(f"{self.url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": message}, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        r = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                         params={"token": self.token}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def bot_events(self, sender: str) -> List[Dict[str, Any]]:
+        return [e for e in self.tracker(sender)["events"] if e["event"] == "bot"]
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        r = requests.post(f"{self.url}/model/parse", params={"token": self.token},
+                          json={"text": text}, timeout=30)
+        r.raise_for_status()
+        return r.json()
