@@ -8,9 +8,12 @@ BIN         := $(VENV)/bin
 RASA        := $(BIN)/rasa
 SPACY_MODEL := build/spacy/en_spine_faq
 MODEL       := models/spine-faq.tar.gz
+WIDGET      := node_modules/rasa-webchat/lib/index.js
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_MODEL)/meta.json
 
 export PYTHONHASHSEED := 0
+# Our packages (actions/, components/, connectors/) for every rasa command.
+export PYTHONPATH := $(CURDIR)
 # Quieter TensorFlow and SQLAlchemy start-up noise; no telemetry from a clinic's machine.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -18,17 +21,17 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: run shell test install train validate lock clean
 
-run: train ## start the action server and the Rasa server (REST on :5005)
+run: train $(WIDGET) ## start the action server and the Rasa server (REST on :5005, chat on /chat)
 	scripts/run.sh
 
 shell: train ## chat with the assistant in the terminal (rasa shell)
 	scripts/run.sh shell
 
-test: train ## the whole test suite
+test: train $(WIDGET) ## the whole test suite
 	$(MAKE) --no-print-directory validate
 	$(BIN)/pytest
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(WIDGET)
 
 train: $(MODEL)
 
@@ -43,6 +46,11 @@ $(VENV)/.installed: requirements.lock scripts/find_python310.sh
 	@test -x $(BIN)/python || "$$(scripts/find_python310.sh)" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(BIN)/python -m pip check
+	@touch $@
+
+# The web chat widget, exactly as pinned in package-lock.json (served at /chat/webchat.js).
+$(WIDGET): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(SPACY_MODEL)/meta.json: spacy_pipeline/build.py spacy_pipeline/entity_patterns.jsonl $(VENV)/.installed
@@ -62,4 +70,4 @@ lock:
 	  build/lock-venv/bin/python -m pip freeze --all | grep -v '^pip=='; } > requirements.lock
 
 clean:
-	rm -rf build models results var .pytest_cache
+	rm -rf build models results var .pytest_cache node_modules

@@ -17,8 +17,9 @@ from actions.input_checks import input_problem
 from actions.settings import ANSWER_CONFIDENCE_THRESHOLD
 
 
-def topic_lines() -> List[Text]:
-    return [f"- {topic.label}" for topic in TOPICS]
+def topic_choices() -> List[replies.Choice]:
+    """The topic menu: one choice per section of the document, leading to its overview answer."""
+    return [(topic.label, f"/{topic.answer_key}") for topic in TOPICS]
 
 
 def send_fallback(
@@ -28,8 +29,8 @@ def send_fallback(
     response_name: Text = "utter_fallback",
 ) -> None:
     """Say we are not sure (or why we cannot read the message) and list the topics."""
-    extra = topic_lines() if response_name == "utter_fallback" else []
-    replies.send(dispatcher, tracker, domain, response_name, kind="fallback", extra_lines=extra)
+    choices = topic_choices() if response_name == "utter_fallback" else ()
+    replies.send(dispatcher, tracker, domain, response_name, kind="fallback", choices=choices)
 
 
 def latest_intent(tracker: Tracker) -> Dict[Text, Any]:

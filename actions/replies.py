@@ -1,24 +1,33 @@
 """Sending a reply: the one place where the surgeon disclaimer is added.
 
-Every action sends through `send`, which
-- picks the response text for the patient's channel (`channel:` variations in domain.yml),
+Every message the assistant sends is built by `compose` (and sent by `send`), which
+- picks the response text for the patient's channel (`channel:` variations in domain.yml) and
+  fills in the clinic's details,
 - appends the disclaimer exactly once, in the same message (channels split messages on blank
-  lines, so the two are joined by a single newline),
+  lines, so lines are joined by single line breaks),
+- turns choices into buttons, or numbered options over SMS (connectors/twilio_sms.py maps a
+  numeric reply back to its choice),
 - records `kind` (and for answers `answer_key` and `sections`) in the BotUttered metadata: the
   audit trail of what each patient was told.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-DISCLAIMER = (
-    "General information only, not medical advice: please consult your surgeon about your own care."
-)
+from actions.settings import CLINIC_CONTACT
+
+DISCLAIMER = "General information, not medical advice: consult your surgeon about your care."
 
 KINDS = {"answer", "clarify", "fallback", "out_of_scope", "urgent", "smalltalk", "unavailable"}
+
+SMS_CHANNEL = "twilio"
+# The web widget renders Markdown, where a plain newline is not a line break.
+LINE_BREAKS = {"socketio": "  \n"}
+
+Choice = Tuple[Text, Text]  # (title shown to the patient, payload such as "/hospital_stay")
 
 
 def response_text(domain: Dict[Text, Any], response_name: Text, channel: Optional[Text]) -> Text:
@@ -26,11 +35,30 @@ def response_text(domain: Dict[Text, Any], response_name: Text, channel: Optiona
     variations = domain["responses"][response_name]
     for_channel = [v for v in variations if channel and v.get("channel") == channel]
     generic = [v for v in variations if not v.get("channel")]
-    return (for_channel or generic)[0]["text"].strip()
+    return (for_channel or generic)[0]["text"].strip().format_map(CLINIC_CONTACT)
 
 
-def with_disclaimer(text: Text) -> Text:
-    return f"{text.rstrip()}\n{DISCLAIMER}"
+def compose(
+    domain: Dict[Text, Any],
+    channel: Optional[Text],
+    response_name: Text,
+    kind: Text,
+    choices: Sequence[Choice] = (),
+    **metadata: Any,
+) -> Dict[Text, Any]:
+    """The message to send: text with the disclaimer, buttons or numbered options, metadata."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown reply kind {kind!r}")
+    lines: List[Text] = [response_text(domain, response_name, channel)]
+    message: Dict[Text, Any] = {"kind": kind, **metadata}
+    if choices and channel == SMS_CHANNEL:
+        lines += ["Reply with a number:"] + [f"{n} {title}" for n, (title, _) in enumerate(choices, start=1)]
+        message["options"] = [payload for _, payload in choices]  # lets "2" mean the 2nd choice
+    elif choices:
+        message["buttons"] = [{"title": title, "payload": payload} for title, payload in choices]
+    lines.append(DISCLAIMER)
+    message["text"] = LINE_BREAKS.get(channel or "", "\n").join(line.rstrip() for line in lines)
+    return message
 
 
 def send(
@@ -39,12 +67,9 @@ def send(
     domain: Dict[Text, Any],
     response_name: Text,
     kind: Text,
-    extra_lines: Iterable[Text] = (),
+    choices: Sequence[Choice] = (),
     **metadata: Any,
 ) -> None:
-    """Send one message: the response text, any extra lines, then the disclaimer."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown reply kind {kind!r}")
-    channel = tracker.get_latest_input_channel()
-    lines: List[Text] = [response_text(domain, response_name, channel), *extra_lines]
-    dispatcher.utter_message(text=with_disclaimer("\n".join(lines)), kind=kind, **metadata)
+    """Send one message for the patient's latest channel."""
+    message = compose(domain, tracker.get_latest_input_channel(), response_name, kind, choices, **metadata)
+    dispatcher.utter_message(**message)

@@ -1,7 +1,8 @@
-"""Settings the actions share. Each value has one home, named next to it."""
+"""Settings shared by the actions and our Rasa server components. Each value has one home."""
 from __future__ import annotations
 
 import os
+from typing import Dict
 
 import yaml
 
@@ -23,4 +24,13 @@ ANSWER_CONFIDENCE_THRESHOLD = _fallback_classifier_setting("threshold")
 # Longer messages are not questions we can answer well; the patient is asked to shorten them.
 MAX_MESSAGE_CHARS = 1000
 
-CLINIC_NAME = os.environ.get("CLINIC_NAME", "the clinic")
+# How long the Rasa server waits for the action server before it sends the "unavailable" reply.
+ACTION_SERVER_TIMEOUT_SECONDS = float(os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", "10"))
+
+# The clinic's details, filled into replies wherever a response names them, e.g. {clinic_phone}.
+# Safe defaults for local use; a clinic sets them in the environment (see README).
+CLINIC_CONTACT: Dict[str, str] = {
+    "clinic_name": os.environ.get("CLINIC_NAME", "the clinic"),
+    "clinic_phone": os.environ.get("CLINIC_PHONE", "the phone number on your appointment letter"),
+    "emergency_number": os.environ.get("EMERGENCY_NUMBER", "your local emergency number"),
+}

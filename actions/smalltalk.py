@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.base import PatientAction, send_fallback
+from actions.base import PatientAction, send_fallback, topic_choices
 
 SMALLTALK_RESPONSES = {
     "greet": "utter_greet",
@@ -32,4 +32,6 @@ class ActionSmalltalk(PatientAction):
         if response is None:
             send_fallback(dispatcher, tracker, domain)
         else:
-            replies.send(dispatcher, tracker, domain, response, kind="smalltalk")
+            # The greeting opens the web chat: it offers the topics straight away.
+            choices = topic_choices() if intent == "greet" else ()
+            replies.send(dispatcher, tracker, domain, response, kind="smalltalk", choices=choices)

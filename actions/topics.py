@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.base import PatientAction, topic_lines
+from actions.base import PatientAction, topic_choices
 
 
 class ActionShowTopics(PatientAction):
@@ -21,7 +21,5 @@ class ActionShowTopics(PatientAction):
         domain: Dict[Text, Any],
         intent: Optional[Text],
     ) -> None:
-        replies.send(
-            dispatcher, tracker, domain, "utter_help_topics", kind="smalltalk",
-            extra_lines=topic_lines(),
-        )
+        replies.send(dispatcher, tracker, domain, "utter_help_topics", kind="smalltalk",
+                     choices=topic_choices())

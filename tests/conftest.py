@@ -14,9 +14,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from tests.servers import PROJECT_ROOT, Stack
 
 
+# The environment a clinic would set (README, "Configuration"), with test values.
+TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TWILIO_PUBLIC_URL = "https://assistant.clinic.example/webhooks/twilio/webhook"  # behind a proxy
+CLINIC_ENV = {
+    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    "TWILIO_WEBHOOK_URL": TWILIO_PUBLIC_URL,
+    "SMS_SENDER_ID_SECRET": "test-sender-secret",
+    "CLINIC_NAME": "Northgate Spine Clinic",
+    "CLINIC_PHONE": "020 7946 0000",
+    "EMERGENCY_NUMBER": "999",
+    "ACTION_SERVER_TIMEOUT_SECONDS": "3",
+}
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    servers = Stack(tmp_path_factory.mktemp("stack"))
+    servers = Stack(tmp_path_factory.mktemp("stack"), env=CLINIC_ENV)
     try:
         servers.start_actions()
         servers.start_rasa()

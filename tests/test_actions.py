@@ -7,8 +7,8 @@ from actions.answer_question import ActionAnswerQuestion
 from actions.content import ANSWERS, TOPICS
 from actions.deflect import ActionDeflect
 from actions.fallback import ActionDefaultFallback
-from actions.replies import DISCLAIMER, KINDS
-from actions.settings import ANSWER_CONFIDENCE_THRESHOLD, MAX_MESSAGE_CHARS
+from actions.replies import DISCLAIMER, KINDS, response_text
+from actions.settings import ANSWER_CONFIDENCE_THRESHOLD, CLINIC_CONTACT, MAX_MESSAGE_CHARS
 from actions.smalltalk import ActionSmalltalk
 from actions.topics import ActionShowTopics
 
@@ -47,8 +47,7 @@ def test_low_confidence_gives_the_fallback_not_a_guess(domain, dispatcher, track
     message = only_message(dispatcher)
     assert message["kind"] == "fallback"
     assert "answer_key" not in message
-    for topic in TOPICS:  # the fallback lists what we can help with
-        assert topic.label in message["text"]
+    assert_offers_every_topic(message)
 
 
 def test_confidence_at_the_threshold_is_answered(domain, dispatcher, tracker_for):
@@ -87,7 +86,7 @@ def test_unusable_input_gets_a_clear_reply(text, response, domain, dispatcher, t
     ActionAnswerQuestion().run(dispatcher, tracker_for("hospital_stay", text=text), domain)
     message = only_message(dispatcher)
     assert message["kind"] == "fallback"
-    assert message["text"].startswith(domain["responses"][response][0]["text"].strip())
+    assert message["text"].startswith(response_text(domain, response, None))
 
 
 @pytest.mark.parametrize("text", ["will it hurt after the op?", "can i eat b4 surgery", "hi 🙂",
@@ -102,7 +101,7 @@ def test_smalltalk(intent, domain, dispatcher, tracker_for):
     ActionSmalltalk().run(dispatcher, tracker_for(intent), domain)
     message = only_message(dispatcher)
     assert message["kind"] == "smalltalk"
-    assert message["text"].startswith(domain["responses"][f"utter_{intent}"][0]["text"].strip())
+    assert message["text"].startswith(response_text(domain, f"utter_{intent}", None))
 
 
 @pytest.mark.parametrize("intent", ["out_of_scope", "out_of_scope_medical", "personal_advice"])
@@ -110,11 +109,34 @@ def test_deflections(intent, domain, dispatcher, tracker_for):
     ActionDeflect().run(dispatcher, tracker_for(intent), domain)
     message = only_message(dispatcher)
     assert message["kind"] == "out_of_scope"
-    assert message["text"].startswith(domain["responses"][f"utter_{intent}"][0]["text"].strip())
+    assert message["text"].startswith(response_text(domain, f"utter_{intent}", None))
 
 
 def test_topics_menu_lists_every_topic(domain, dispatcher, tracker_for):
     ActionShowTopics().run(dispatcher, tracker_for("help_topics"), domain)
     message = only_message(dispatcher)
-    for topic in TOPICS:
-        assert topic.label in message["text"]
+    assert_offers_every_topic(message)
+    assert CLINIC_CONTACT["clinic_phone"] in message["text"]
+
+
+def assert_offers_every_topic(message):
+    """Each topic is a button whose payload is exactly the intent of the answer it names."""
+    assert message["buttons"] == [{"title": t.label, "payload": f"/{t.answer_key}"} for t in TOPICS]
+
+
+def test_sms_gets_numbered_options_instead_of_buttons(domain, dispatcher, tracker_for):
+    ActionShowTopics().run(dispatcher, tracker_for("help_topics", channel="twilio"), domain)
+    message = only_message(dispatcher)
+    assert not message["buttons"]
+    assert f"Reply with a number:\n1 {TOPICS[0].label}\n" in message["text"]
+    assert message["options"] == [f"/{t.answer_key}" for t in TOPICS]
+
+
+def test_web_widget_gets_markdown_line_breaks(domain, dispatcher, tracker_for):
+    ActionAnswerQuestion().run(dispatcher, tracker_for("bleeding_risk", channel="socketio"), domain)
+    assert only_message(dispatcher)["text"].endswith("  \n" + DISCLAIMER)
+
+
+def test_greeting_offers_the_topics(domain, dispatcher, tracker_for):
+    ActionSmalltalk().run(dispatcher, tracker_for("greet", text="/greet"), domain)
+    assert_offers_every_topic(only_message(dispatcher))

@@ -1,0 +1,1 @@
+"""Our components that run inside the Rasa server (listed in config.yml's pipeline)."""

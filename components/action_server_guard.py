@@ -1,0 +1,72 @@
+"""Never silent: when the action server is down, slow or failing, the patient still gets a reply.
+
+Rasa's own behaviour in that case is to log the error and send nothing (pitfall: "the user gets
+no reply at all"). Every reply of ours comes from the action server, so this guard wraps the
+Rasa server's call to it (`RemoteAction.run`): on a connection error, an HTTP error or a timeout
+it sends `utter_unavailable` (clinic contact and emergency advice, with the disclaimer and
+`kind: unavailable`) instead. It sits in the NLU pipeline only so that Rasa loads it in every
+mode (`rasa run`, `rasa shell`) and for every channel; it does not touch messages.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.events import Event
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.replies import compose
+from actions.settings import ACTION_SERVER_TIMEOUT_SECONDS
+
+logger = logging.getLogger(__name__)
+
+_original_run = RemoteAction.run
+
+
+async def _run_or_apologise(
+    self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+) -> List[Event]:
+    try:
+        return await asyncio.wait_for(
+            _original_run(self, output_channel, nlg, tracker, domain), ACTION_SERVER_TIMEOUT_SECONDS
+        )
+    except ActionExecutionRejection:  # a deliberate "not me" from an action: Rasa handles it
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever went wrong, the patient gets a reply
+        # Only the conversation id and the error type: no message text in the logs.
+        logger.error("Action server unavailable for %s (conversation %s): %s",
+                     self.name(), tracker.sender_id, type(error).__name__)
+        message = compose({"responses": domain.responses}, tracker.get_latest_input_channel(),
+                          "utter_unavailable", kind="unavailable")
+        return [create_bot_utterance(message)]
+
+
+def install() -> None:
+    """Idempotent: wrap RemoteAction.run once per process."""
+    RemoteAction.run = _run_or_apologise  # type: ignore[assignment]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class ActionServerGuard(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ActionServerGuard":
+        install()
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        return messages
+
+    def process_training_data(self, training_data: Any) -> Any:
+        return training_data
