@@ -1,0 +1,81 @@
+"""The website chat widget in a real headless Chromium (Debian's `chromium`, driven by
+Playwright): open /chat, click a topic, type questions, reload and keep the history."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from actions.replies import DISCLAIMER
+from tests.servers import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless on a machine with no outside network: no background services, no sandbox as root.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = PROJECT_ROOT / "tests" / "artifacts" / "webchat.png"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def browser_page():
+    if not Path(CHROMIUM).exists():
+        message = "Chromium is not installed (apt-get install chromium): the browser test did not run"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it (.ci/run): a missing browser is a failure there
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 900, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def bot_message(page, text: str):
+    """Wait for the bot's message containing `text`; return its element."""
+    locator = page.locator(".rw-response", has_text=text).last
+    locator.wait_for()
+    return locator
+
+
+def ask(page, question: str) -> None:
+    page.fill(".rw-new-message", question)
+    page.keyboard.press("Enter")
+
+
+def test_patient_uses_the_chat_page(stack, browser_page):
+    page = browser_page
+    page.goto(f"{stack.url}/chat")
+
+    greeting = bot_message(page, "Choose a topic or type your question")
+    assert DISCLAIMER in greeting.inner_text()
+    page.locator(".rw-reply", has_text="Risks").click()
+    risks = bot_message(page, "As with any surgery, there are risks")
+    assert risks.inner_text().count(DISCLAIMER) == 1
+    assert "<br>" in risks.inner_html()  # the disclaimer is on its own line
+
+    ask(page, "will I need physical therapy?")
+    bot_message(page, "Physical therapy may be recommended")
+
+    # What a patient types is shown as text, never run as HTML.
+    ask(page, '<img id="injected" src="x" onerror="window.injected=1"><b id="bold">hi</b>')
+    page.locator(".rw-client", has_text='<img id="injected"').wait_for()
+    bot_message(page, "rather not guess")
+    assert page.locator("#injected").count() == 0 and page.locator("#bold").count() == 0
+    assert page.evaluate("window.injected") is None
+
+    page.reload()
+    bot_message(page, "Physical therapy may be recommended")  # history kept across the reload
+    assert page.locator(".rw-response", has_text="As with any surgery, there are risks").count() == 1
+    ask(page, "can I eat before the operation?")
+    bot_message(page, "fast (not eat) for several hours")
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
