@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run shell test install train validate lock clean
+.PHONY: run shell test review eval install train validate lock clean
 
 run: train $(WIDGET) ## start the action server and the Rasa server (REST on :5005, chat on /chat)
 	scripts/run.sh
@@ -30,6 +30,12 @@ shell: train ## chat with the assistant in the terminal (rasa shell)
 test: train $(WIDGET) ## the whole test suite
 	$(MAKE) --no-print-directory validate
 	$(BIN)/pytest
+
+review: install ## the most frequent unanswered questions, for curators
+	$(BIN)/python scripts/review_queue.py
+
+eval: train ## cross-validation, test-set and safety scores, confusion matrix: reports/
+	$(BIN)/python scripts/evaluate.py
 
 install: $(VENV)/.installed $(WIDGET)
 

@@ -1,7 +1,8 @@
 """The base of every patient-facing action: checks that run before any reply is chosen.
 
-Order, on every turn: unusable input (empty, too long, no words, not English) -> low confidence
--> the action's own reply. A subclass only writes `reply`.
+Order, on every turn: red-flag symptoms (urgent guidance only) -> unusable input (empty, too
+long, no words, not English) -> low confidence -> the action's own reply. A subclass only
+writes `reply`.
 """
 from __future__ import annotations
 
@@ -12,14 +13,26 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.content import TOPICS
+from actions.content import ANSWERS, TOPICS
 from actions.input_checks import input_problem
-from actions.settings import ANSWER_CONFIDENCE_THRESHOLD
+from actions.settings import (ANSWER_CONFIDENCE_THRESHOLD, CLARIFY_MAX_CHOICES,
+                              CLARIFY_MIN_CONFIDENCE)
 
 
 def topic_choices() -> List[replies.Choice]:
     """The topic menu: one choice per section of the document, leading to its overview answer."""
     return [(topic.label, f"/{topic.answer_key}") for topic in TOPICS]
+
+
+SOMETHING_ELSE: replies.Choice = ("Something else", "/help_topics")  # topics + clinic contact
+
+
+def candidate_answers(tracker: Tracker) -> List[Text]:
+    """The answers NLU hesitated between, best first (for "did you mean")."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    keys = [r["name"] for r in ranking
+            if r.get("name") in ANSWERS and r.get("confidence", 0) >= CLARIFY_MIN_CONFIDENCE]
+    return keys[:CLARIFY_MAX_CHOICES]
 
 
 def send_fallback(
@@ -28,9 +41,26 @@ def send_fallback(
     domain: Dict[Text, Any],
     response_name: Text = "utter_fallback",
 ) -> None:
-    """Say we are not sure (or why we cannot read the message) and list the topics."""
-    choices = topic_choices() if response_name == "utter_fallback" else ()
-    replies.send(dispatcher, tracker, domain, response_name, kind="fallback", choices=choices)
+    """Not sure: offer the likely questions ("did you mean"), else the topics. For unreadable
+    input (empty, too long...), say why."""
+    if response_name != "utter_fallback":
+        replies.send(dispatcher, tracker, domain, response_name, kind="fallback")
+        return
+    candidates = candidate_answers(tracker)
+    if candidates:
+        choices = [(ANSWERS[k].title, f"/{k}") for k in candidates] + [SOMETHING_ELSE]
+        replies.send(dispatcher, tracker, domain, "utter_clarify", kind="clarify", choices=choices)
+    else:
+        replies.send(dispatcher, tracker, domain, response_name, kind="fallback",
+                     choices=topic_choices())
+
+
+URGENT_INTENT = "report_urgent_symptom"  # set by components/red_flag_detector.py
+
+
+def send_urgent(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
+    flags = [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"]
+    replies.send(dispatcher, tracker, domain, "utter_urgent", kind="urgent", red_flags=flags)
 
 
 def latest_intent(tracker: Tracker) -> Dict[Text, Any]:
@@ -52,7 +82,9 @@ class PatientAction(Action, metaclass=ABCMeta):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         problem = input_problem(tracker.latest_message.get("text"))
-        if problem:
+        if latest_intent(tracker).get("name") == URGENT_INTENT:  # safety before anything else
+            send_urgent(dispatcher, tracker, domain)
+        elif problem:
             send_fallback(dispatcher, tracker, domain, problem)
         elif self.requires_confidence and not is_confident(tracker):
             send_fallback(dispatcher, tracker, domain)

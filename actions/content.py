@@ -4,6 +4,7 @@ Loaded once from data/answer_sources.yml (the single source of truth for titles 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -12,6 +13,7 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ANSWER_SOURCES_FILE = PROJECT_ROOT / "data" / "answer_sources.yml"
+ENTITY_PATTERNS_FILE = PROJECT_ROOT / "spacy_pipeline" / "entity_patterns.jsonl"
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,13 @@ def _load(path: Path = ANSWER_SOURCES_FILE) -> Tuple[Dict[str, str], Dict[str, A
 
 
 SECTIONS, ANSWERS, TOPICS = _load()
+
+
+def _condition_answers(path: Path = ENTITY_PATTERNS_FILE) -> Dict[str, str]:
+    """Condition phrase found by our entity ruler -> the answer about that condition."""
+    patterns = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {p["pattern"].lower(): f"treats_{p['id']}" for p in patterns
+            if p["label"] == "condition" and f"treats_{p['id']}" in ANSWERS}
+
+
+CONDITION_ANSWERS = _condition_answers()

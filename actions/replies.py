@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import review_queue
 from actions.settings import CLINIC_CONTACT
 
 DISCLAIMER = "General information, not medical advice: consult your surgeon about your care."
@@ -70,6 +71,8 @@ def send(
     choices: Sequence[Choice] = (),
     **metadata: Any,
 ) -> None:
-    """Send one message for the patient's latest channel."""
+    """Send one message for the patient's latest channel; queue unanswered ones for review."""
     message = compose(domain, tracker.get_latest_input_channel(), response_name, kind, choices, **metadata)
     dispatcher.utter_message(**message)
+    review_queue.record(tracker.latest_message.get("text"), kind,
+                        (tracker.latest_message.get("intent") or {}).get("name"))

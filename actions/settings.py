@@ -21,6 +21,11 @@ def _fallback_classifier_setting(name: str) -> float:
 # Below this intent confidence no answer is given (home: config.yml, FallbackClassifier).
 ANSWER_CONFIDENCE_THRESHOLD = _fallback_classifier_setting("threshold")
 
+# "Did you mean": answers whose confidence is at least this, among the top 3, are offered as
+# choices when the assistant is not sure enough to answer (below the threshold above).
+CLARIFY_MIN_CONFIDENCE = 0.1
+CLARIFY_MAX_CHOICES = 3
+
 # Longer messages are not questions we can answer well; the patient is asked to shorten them.
 MAX_MESSAGE_CHARS = 1000
 

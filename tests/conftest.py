@@ -3,6 +3,7 @@ CollectingDispatcher for unit tests of the actions."""
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
@@ -30,7 +31,8 @@ CLINIC_ENV = {
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    servers = Stack(tmp_path_factory.mktemp("stack"), env=CLINIC_ENV)
+    workdir = tmp_path_factory.mktemp("stack")
+    servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
     try:
         servers.start_actions()
         servers.start_rasa()
@@ -45,7 +47,7 @@ _sender_numbers = itertools.count(1)
 @pytest.fixture
 def sender(request: pytest.FixtureRequest) -> str:
     """A fresh conversation id per test."""
-    return f"test-{request.node.name[:40]}-{next(_sender_numbers)}"
+    return f"test-{re.sub(r'[^A-Za-z0-9_]+', '-', request.node.name)[:40]}-{next(_sender_numbers)}"
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,17 @@ class Stack:
     def bot_events(self, sender: str) -> List[Dict[str, Any]]:
         return [e for e in self.tracker(sender)["events"] if e["event"] == "bot"]
 
+    def tracker_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
+        """Bot events of every conversation whose id starts with `prefix` (ids we cannot
+        compute in the test, such as hashed phone numbers), newest conversation last."""
+        import sqlite3
+
+        with sqlite3.connect(self.db) as db:
+            senders = [r[0] for r in db.execute(
+                "SELECT sender_id FROM events WHERE sender_id LIKE ? GROUP BY sender_id "
+                "ORDER BY MAX(id)", (prefix + "%",))]
+        return [e for s in senders for e in self.bot_events(s)]
+
     def parse(self, text: str) -> Dict[str, Any]:
         r = requests.post(f"{self.url}/model/parse", params={"token": self.token},
                           json={"text": text}, timeout=30)

@@ -41,12 +41,21 @@ def test_sms_channel_gets_the_short_variation(domain, dispatcher, tracker_for):
     assert message["text"].startswith(sms["text"].strip())
 
 
-def test_low_confidence_gives_the_fallback_not_a_guess(domain, dispatcher, tracker_for):
+def test_low_confidence_gives_no_guess_but_offers_the_likely_question(domain, dispatcher, tracker_for):
     tracker = tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD - 0.01)
     ActionAnswerQuestion().run(dispatcher, tracker, domain)
     message = only_message(dispatcher)
-    assert message["kind"] == "fallback"
+    assert message["kind"] == "clarify"
     assert "answer_key" not in message
+    assert message["buttons"] == [{"title": ANSWERS["hospital_stay"].title, "payload": "/hospital_stay"},
+                                  {"title": "Something else", "payload": "/help_topics"}]
+
+
+def test_very_low_confidence_gives_the_fallback_with_the_topics(domain, dispatcher, tracker_for):
+    tracker = tracker_for("hospital_stay", confidence=0.05)
+    ActionAnswerQuestion().run(dispatcher, tracker, domain)
+    message = only_message(dispatcher)
+    assert message["kind"] == "fallback" and "answer_key" not in message
     assert_offers_every_topic(message)
 
 

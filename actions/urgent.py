@@ -1,0 +1,19 @@
+"""Urgent guidance for red-flag symptoms, and nothing else in that turn (no FAQ content, no
+"did you mean"). Detection happens in the Rasa server (components/red_flag_detector.py)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import PatientAction, send_urgent
+
+
+class ActionUrgent(PatientAction):
+    def name(self) -> Text:
+        return "action_urgent"
+
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
+              intent: Optional[Text]) -> None:
+        send_urgent(dispatcher, tracker, domain)

@@ -1,0 +1,100 @@
+""""Did you mean" choices, follow-up questions, condition entities and the curator review queue,
+end to end against the real servers."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from actions.content import ANSWERS
+from actions.replies import DISCLAIMER
+from tests.servers import PROJECT_ROOT
+from tests.socketio_client import WebchatClient
+from tests.test_twilio_sms import post, sms_replies, twilio_form
+
+# Messages the NLU is unsure about (checked below: they must produce a clarification).
+UNSURE = ["pain", "the cut", "bleeding pain infection"]
+
+
+def last_metadata(stack, sender):
+    return stack.bot_events(sender)[-1]["metadata"]
+
+
+@pytest.mark.parametrize("message", UNSURE)
+def test_unsure_questions_offer_choices_that_give_exactly_that_answer(stack, message):
+    client = WebchatClient(stack.url)
+    try:
+        [clarify] = client.say(message)
+        assert clarify["text"].count(DISCLAIMER) == 1
+        metadata = last_metadata(stack, client.session_id)
+        assert metadata["kind"] == "clarify", metadata
+        buttons = clarify["quick_replies"]
+        assert 2 <= len(buttons) <= 4 and buttons[-1]["title"] == "Something else"
+        for button in buttons[:-1]:  # each choice, every time, gives the answer it names
+            key = button["payload"].lstrip("/")
+            assert button["title"] == ANSWERS[key].title
+            client.say(button["payload"])
+            answered = last_metadata(stack, client.session_id)
+            assert (answered["kind"], answered["answer_key"]) == ("answer", key)
+        [menu] = client.say(buttons[-1]["payload"])  # "Something else": topics and contact
+        assert "call" in menu["text"] and len(menu["quick_replies"]) == 9
+        assert last_metadata(stack, client.session_id)["kind"] == "smalltalk"
+    finally:
+        client.close()
+
+
+def test_sms_clarification_is_numbered_and_a_number_picks_it(stack):
+    phone = "+447700900444"
+    sms_replies(post(stack, twilio_form(phone, "hi")))
+    [text] = sms_replies(post(stack, twilio_form(phone, "pain")))
+    assert "Reply with a number:" in text and "\n1 " in text
+    first_title = text.split("\n1 ", 1)[1].split("\n", 1)[0]
+    [answer] = sms_replies(post(stack, twilio_form(phone, "1")))
+    key = next(k for k, a in ANSWERS.items() if a.title == first_title)
+    assert DISCLAIMER in answer
+    events = [e for e in stack.tracker_by_prefix("sms-")]
+    assert any((e.get("metadata") or {}).get("answer_key") == key for e in events)
+
+
+def test_tell_me_more_uses_the_last_topic(stack, sender):
+    stack.rest(sender, "how long until I can go home?")
+    stack.rest(sender, "tell me more")
+    assert last_metadata(stack, sender)["answer_key"] == "recovery_time"  # recovery's overview
+    [related] = stack.rest(sender, "tell me more")  # already the overview: related questions
+    assert last_metadata(stack, sender)["kind"] == "clarify"
+    assert {b["payload"] for b in related["buttons"]} >= {"/physical_therapy"}
+
+
+def test_follow_up_on_risks(stack, sender):
+    stack.rest(sender, "what are the risks?")
+    stack.rest(sender, "what is a dural tear?")
+    assert last_metadata(stack, sender)["answer_key"] == "dural_tear_csf_leak"
+    stack.rest(sender, "what about infection?")
+    assert last_metadata(stack, sender)["answer_key"] == "infection_risk"
+
+
+def test_tell_me_more_without_a_previous_answer_offers_topics(stack, sender):
+    [reply] = stack.rest(sender, "tell me more")
+    assert last_metadata(stack, sender)["kind"] == "clarify" and len(reply["buttons"]) == 9
+
+
+@pytest.mark.parametrize("message, key", [
+    ("I have sciatica, can this help me?", "treats_sciatica"),
+    ("what conditions does it treat? I have spinal stenosis", "treats_spinal_stenosis"),
+])
+def test_named_condition_gets_that_conditions_answer(stack, sender, message, key):
+    [reply] = stack.rest(sender, message)
+    assert last_metadata(stack, sender)["answer_key"] == key
+    assert "decide with your surgeon" in reply["text"]
+
+
+def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
+    stack.rest(sender, "how much does it cost? call me on 07700 900123 or jo@example.com")
+    stack.rest(sender, "my name is Jane Smith and I want to know the parking fees")
+    out = subprocess.run([sys.executable, "scripts/review_queue.py", "--db",
+                          stack.env["REVIEW_DB"]], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert "how much does it cost? call me on [number] or [email]" in out
+    assert "[name] and I want to know the parking fees" in out
+    assert "07700" not in out and "Jane" not in out and "jo@example.com" not in out
