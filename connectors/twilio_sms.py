@@ -6,9 +6,9 @@ Better than Rasa's stock Twilio connector in the ways a clinic needs:
 - the reply is TwiML in the webhook's own response: no outbound API call, nothing to retry;
 - the conversation id is a keyed hash of the phone number, so numbers never reach the tracker
   store or the logs;
-- a first-contact notice (a line of the first reply) that SMS is not private; HELP gives the topics and the clinic's number;
-  STOP and the other opt-out words get no reply (Twilio handles them); "2" picks the 2nd
-  numbered option of the previous reply.
+- a first-contact notice (the last line of the first reply) that SMS is not private;
+- HELP gives the topics and the clinic's number; STOP and the other opt-out words get no reply
+  (Twilio handles them); "2" picks the 2nd numbered option of the previous reply.
 
 Environment: TWILIO_AUTH_TOKEN (required), TWILIO_WEBHOOK_URL (the public URL Twilio calls,
 when a proxy changes it), SMS_SENDER_ID_SECRET (key for the number hash; defaults to one
@@ -141,8 +141,10 @@ class TwilioSMSInput(InputChannel):
                 unavailable = compose({"responses": agent.domain.responses}, SMS_CHANNEL,
                                       "utter_unavailable", kind="unavailable")
                 replies = [unavailable["text"]]
-            if not self._has_written_before(tracker):  # in the same SMS: one text per reply
-                replies[0] = f"{PRIVACY_NOTICE}\n{replies[0]}"
+            if not self._has_written_before(tracker):
+                # A last line of the same SMS (one text per reply): an urgent reply must still
+                # begin with "Urgent".
+                replies[-1] = f"{replies[-1]}\n{PRIVACY_NOTICE}"
             return twiml(replies)
 
         return sms

@@ -86,4 +86,4 @@ def test_negated_symptoms_are_not_escalated(stack, sender):
 
 def test_red_flags_escalate_over_sms(stack):
     [text] = sms_replies(post(stack, twilio_form("+447700900321", "my incision is hot and leaking pus")))
-    assert "Urgent" in text and DISCLAIMER in text and len(text) <= 320
+    assert text.startswith("Urgent") and DISCLAIMER in text and len(text) <= 320

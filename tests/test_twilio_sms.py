@@ -58,7 +58,7 @@ def test_signed_question_gets_one_short_sms_with_answer_and_disclaimer(stack, ph
     assert len(text) <= 320, len(text)
     assert text.count(DISCLAIMER) == 1
     assert "go home the same day or the next day" in text
-    assert text.startswith(PRIVACY_NOTICE)  # first message from this number
+    assert text.endswith(PRIVACY_NOTICE)  # first message from this number
 
 
 def test_privacy_notice_only_on_first_contact(stack, phone):

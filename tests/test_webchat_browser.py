@@ -65,9 +65,11 @@ def test_patient_uses_the_chat_page(stack, browser_page):
     bot_message(page, "Physical therapy may be recommended")
 
     # What a patient types is shown as text, never run as HTML.
+    disclaimed = page.locator(".rw-response", has_text=DISCLAIMER)
+    replies_before = disclaimed.count()
     ask(page, '<img id="injected" src="x" onerror="window.injected=1"><b id="bold">hi</b>')
     page.locator(".rw-client", has_text='<img id="injected"').wait_for()
-    bot_message(page, "rather not guess")
+    disclaimed.nth(replies_before).wait_for()  # the bot's reply to it
     assert page.locator("#injected").count() == 0 and page.locator("#bold").count() == 0
     assert page.evaluate("window.injected") is None
 
