@@ -16,7 +16,7 @@ from actions import replies
 from actions.content import ANSWERS, TOPICS
 from actions.input_checks import input_problem
 from actions.settings import (ANSWER_CONFIDENCE_THRESHOLD, CLARIFY_MAX_CHOICES,
-                              CLARIFY_MIN_CONFIDENCE)
+                              CLARIFY_MIN_CONFIDENCE, URGENT_INTENT)
 
 
 def topic_choices() -> List[replies.Choice]:
@@ -54,8 +54,6 @@ def send_fallback(
         replies.send(dispatcher, tracker, domain, response_name, kind="fallback",
                      choices=topic_choices())
 
-
-URGENT_INTENT = "report_urgent_symptom"  # set by components/red_flag_detector.py
 
 
 def send_urgent(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:

@@ -18,6 +18,9 @@ def _fallback_classifier_setting(name: str) -> float:
     raise RuntimeError("config.yml has no FallbackClassifier")
 
 
+# The intent our red-flag detector (components/red_flag_detector.py) sets for urgent symptoms.
+URGENT_INTENT = "report_urgent_symptom"
+
 # Below this intent confidence no answer is given (home: config.yml, FallbackClassifier).
 ANSWER_CONFIDENCE_THRESHOLD = _fallback_classifier_setting("threshold")
 

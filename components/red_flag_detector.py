@@ -27,7 +27,8 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-URGENT_INTENT = "report_urgent_symptom"
+from actions.settings import URGENT_INTENT
+
 PATTERNS_FILE = Path(__file__).with_name("red_flags.yml")
 SENTENCE_BREAKS = {".", "!", "?", ";", "\n", "but"}
 

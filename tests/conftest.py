@@ -3,16 +3,22 @@ CollectingDispatcher for unit tests of the actions."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
-import pytest
-import yaml
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+# Unit tests of the actions record unanswered turns too: keep them out of the developer's
+# var/review_queue.db (read when actions.review_queue is imported, so set before any import).
+os.environ.setdefault("REVIEW_DB", os.path.join(tempfile.mkdtemp(prefix="review-"), "review_queue.db"))
 
-from tests.servers import PROJECT_ROOT, Stack
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from tests.servers import PROJECT_ROOT, Stack  # noqa: E402
 
 
 # The environment a clinic would set (README, "Configuration"), with test values.
