@@ -25,18 +25,23 @@ def load(name: str) -> Dict[str, List[str]]:
 
 
 @pytest.mark.parametrize("name", list(SETS))
-def test_urgent_recall_and_false_escalation(stack, name):
+def test_urgent_recall_and_false_escalation(stack, name, capsys):
     data = load(name)
     missed = [t for t in data["urgent"] if stack.parse(t)["intent"]["name"] != URGENT]
     escalated = [t for t in data["not_urgent"] if stack.parse(t)["intent"]["name"] == URGENT]
     recall = 1 - len(missed) / len(data["urgent"])
     false_escalation = len(escalated) / len(data["not_urgent"])
+    with capsys.disabled():
+        print_outcome(name, data, recall, false_escalation, missed, escalated)
+    assert recall >= SETS[name]["min_recall"]
+    assert false_escalation <= SETS[name]["max_false_escalation"]
+
+
+def print_outcome(name, data, recall, false_escalation, missed, escalated) -> None:
     print(f"\n{name}: urgent recall {recall:.3f} ({len(data['urgent'])} urgent), "
           f"false escalation {false_escalation:.3f} ({len(data['not_urgent'])} look-alikes)")
     print("  missed:\n    " + "\n    ".join(missed))
     print("  escalated:\n    " + "\n    ".join(escalated))
-    assert recall >= SETS[name]["min_recall"]
-    assert false_escalation <= SETS[name]["max_false_escalation"]
 
 
 def test_safety_sets_are_held_out():
