@@ -9,11 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.base import PatientAction, send_fallback
 
-DEFLECTION_RESPONSES = {
-    "out_of_scope": "utter_out_of_scope",
-    "out_of_scope_medical": "utter_out_of_scope_medical",
-    "personal_advice": "utter_personal_advice",
-}
+DEFLECTED_INTENTS = {"out_of_scope", "out_of_scope_medical", "personal_advice"}  # each answered by utter_<intent>
 
 
 class ActionDeflect(PatientAction):
@@ -27,8 +23,7 @@ class ActionDeflect(PatientAction):
         domain: Dict[Text, Any],
         intent: Optional[Text],
     ) -> None:
-        response = DEFLECTION_RESPONSES.get(intent or "")
-        if response is None:
+        if intent not in DEFLECTED_INTENTS:
             send_fallback(dispatcher, tracker, domain)
         else:
-            replies.send(dispatcher, tracker, domain, response, kind="out_of_scope")
+            replies.send(dispatcher, tracker, domain, f"utter_{intent}", kind="out_of_scope")

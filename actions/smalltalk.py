@@ -9,12 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.base import PatientAction, send_fallback, topic_choices
 
-SMALLTALK_RESPONSES = {
-    "greet": "utter_greet",
-    "goodbye": "utter_goodbye",
-    "thanks": "utter_thanks",
-    "bot_identity": "utter_bot_identity",
-}
+SMALLTALK_INTENTS = {"greet", "goodbye", "thanks", "bot_identity"}  # each answered by utter_<intent>
 
 
 class ActionSmalltalk(PatientAction):
@@ -28,10 +23,9 @@ class ActionSmalltalk(PatientAction):
         domain: Dict[Text, Any],
         intent: Optional[Text],
     ) -> None:
-        response = SMALLTALK_RESPONSES.get(intent or "")
-        if response is None:
+        if intent not in SMALLTALK_INTENTS:
             send_fallback(dispatcher, tracker, domain)
         else:
             # The greeting opens the web chat: it offers the topics straight away.
             choices = topic_choices() if intent == "greet" else ()
-            replies.send(dispatcher, tracker, domain, response, kind="smalltalk", choices=choices)
+            replies.send(dispatcher, tracker, domain, f"utter_{intent}", kind="smalltalk", choices=choices)

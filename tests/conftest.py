@@ -6,7 +6,6 @@ import itertools
 import os
 import re
 import tempfile
-from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 # Unit tests of the actions record unanswered turns too: keep them out of the developer's

@@ -2,8 +2,7 @@
 measured against the running Rasa server's /model/parse: what the bot would actually decide."""
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import pytest
 import yaml
