@@ -59,7 +59,7 @@ $(WIDGET): package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(SPACY_MODEL)/meta.json: spacy_pipeline/build.py spacy_pipeline/entity_patterns.jsonl $(VENV)/.installed
+$(SPACY_MODEL)/meta.json: spacy_pipeline/build.py spacy_pipeline/english_words.py spacy_pipeline/entity_patterns.jsonl $(VENV)/.installed
 	$(BIN)/python spacy_pipeline/build.py $(SPACY_MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) $(VENV)/.installed

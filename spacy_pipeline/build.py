@@ -2,8 +2,9 @@
 
 blank English tokenizer -> lookup lemmatizer (tables from spacy-lookups-data) -> entity ruler
 with the conditions, symptoms and procedure terms of the clinic's document
-(spacy_pipeline/entity_patterns.jsonl). The result is written to build/spacy/en_spine_faq, which
-config.yml's SpacyNLP loads.
+(spacy_pipeline/entity_patterns.jsonl); the vocabulary also carries a table of common English
+words (english_words.py), which the red-flag detector's typo correction reads. The result is
+written to build/spacy/en_spine_faq, which config.yml's SpacyNLP loads.
 
 Usage: python spacy_pipeline/build.py [OUTPUT_DIR]
 """
@@ -13,6 +14,8 @@ import sys
 from pathlib import Path
 
 import spacy
+
+from spacy_pipeline import english_words
 
 HERE = Path(__file__).resolve().parent
 PATTERNS = HERE / "entity_patterns.jsonl"
@@ -28,6 +31,7 @@ def build() -> spacy.language.Language:
     # LOWER: patients rarely capitalise; the ruler matches "Sciatica" and "sciatica" alike.
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.from_disk(PATTERNS)
+    nlp.vocab.lookups.add_table(english_words.TABLE, {w: 1 for w in english_words.from_lookups_data()})
     nlp.meta.update(
         {
             "name": "spine_faq",

@@ -1,0 +1,1 @@
+"""Our spaCy pipeline, built from files in this repo (see build.py)."""
