@@ -18,6 +18,7 @@ def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
                 key: Text) -> None:
     answer = ANSWERS[key]
     replies.send(dispatcher, tracker, domain, answer.response_name, kind="answer",
+                 then=["utter_when_to_get_help"] if answer.when_to_get_help else [],
                  answer_key=answer.key, sections=list(answer.sections))
 
 

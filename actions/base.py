@@ -1,8 +1,8 @@
 """The base of every patient-facing action: checks that run before any reply is chosen.
 
-Order, on every turn: red-flag symptoms (urgent guidance only) -> unusable input (empty, too
-long, no words, not English) -> low confidence -> the action's own reply. A subclass only
-writes `reply`.
+Order, on every turn: red-flag symptoms (urgent guidance only, at its level) -> input the Rasa
+server marked unanswerable (components/input_guard.py: empty, too long, markup, not English,
+gibberish) -> low confidence -> the action's own reply. A subclass only writes `reply`.
 """
 from __future__ import annotations
 
@@ -14,9 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.content import ANSWERS, TOPICS
-from actions.input_checks import input_problem
 from actions.settings import (ANSWER_CONFIDENCE_THRESHOLD, CLARIFY_MAX_CHOICES,
                               CLARIFY_MIN_CONFIDENCE, URGENT_INTENT)
+
+# Entities our Rasa server components add (components/red_flag_detector.py, input_guard.py).
+RED_FLAG_ENTITY, URGENCY_ENTITY, INPUT_PROBLEM_ENTITY = "red_flag", "urgency", "input_problem"
+URGENCY_LEVELS = ("emergency", "same_day")  # most urgent first; utter_urgent_<level>
+# An input problem whose reply also offers the topics.
+PROBLEMS_WITH_TOPICS = {"not_understood"}
 
 
 def topic_choices() -> List[replies.Choice]:
@@ -24,7 +29,9 @@ def topic_choices() -> List[replies.Choice]:
     return [(topic.label, f"/{topic.answer_key}") for topic in TOPICS]
 
 
-SOMETHING_ELSE: replies.Choice = ("Something else", "/help_topics")  # topics + clinic contact
+def something_else(domain: Dict[Text, Any]) -> replies.Choice:
+    """The last choice of "did you mean": the topics and the clinic's contact."""
+    return (replies.response_text(domain, "utter_something_else", None), "/help_topics")
 
 
 def candidate_answers(tracker: Tracker) -> List[Text]:
@@ -35,30 +42,35 @@ def candidate_answers(tracker: Tracker) -> List[Text]:
     return keys[:CLARIFY_MAX_CHOICES]
 
 
-def send_fallback(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: Dict[Text, Any],
-    response_name: Text = "utter_fallback",
-) -> None:
-    """Not sure: offer the likely questions ("did you mean"), else the topics. For unreadable
-    input (empty, too long...), say why."""
-    if response_name != "utter_fallback":
-        replies.send(dispatcher, tracker, domain, response_name, kind="fallback")
-        return
+def entity_values(tracker: Tracker, entity: Text) -> List[Text]:
+    return [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+
+
+def send_fallback(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
+    """Not sure: offer the likely questions ("did you mean"), else the topics."""
     candidates = candidate_answers(tracker)
     if candidates:
-        choices = [(ANSWERS[k].title, f"/{k}") for k in candidates] + [SOMETHING_ELSE]
+        choices = [(ANSWERS[k].title, f"/{k}") for k in candidates] + [something_else(domain)]
         replies.send(dispatcher, tracker, domain, "utter_clarify", kind="clarify", choices=choices)
     else:
-        replies.send(dispatcher, tracker, domain, response_name, kind="fallback",
+        replies.send(dispatcher, tracker, domain, "utter_fallback", kind="fallback",
                      choices=topic_choices())
 
 
+def send_input_problem(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
+                       problem: Text) -> None:
+    """Input we cannot answer as written: say why (utter_<problem>)."""
+    choices = topic_choices() if problem in PROBLEMS_WITH_TOPICS else ()
+    replies.send(dispatcher, tracker, domain, f"utter_{problem}", kind="fallback", choices=choices,
+                 input_problem=problem)
+
 
 def send_urgent(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
-    flags = [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"]
-    replies.send(dispatcher, tracker, domain, "utter_urgent", kind="urgent", red_flags=flags)
+    """Urgent guidance at the most urgent level found (same day when no level was given)."""
+    levels = entity_values(tracker, URGENCY_ENTITY)
+    level = next((lvl for lvl in URGENCY_LEVELS if lvl in levels), "same_day")
+    replies.send(dispatcher, tracker, domain, f"utter_urgent_{level}", kind="urgent",
+                 urgency=level, red_flags=entity_values(tracker, RED_FLAG_ENTITY))
 
 
 def latest_intent(tracker: Tracker) -> Dict[Text, Any]:
@@ -79,11 +91,11 @@ class PatientAction(Action, metaclass=ABCMeta):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        problem = input_problem(tracker.latest_message.get("text"))
+        problems = entity_values(tracker, INPUT_PROBLEM_ENTITY)
         if latest_intent(tracker).get("name") == URGENT_INTENT:  # safety before anything else
             send_urgent(dispatcher, tracker, domain)
-        elif problem:
-            send_fallback(dispatcher, tracker, domain, problem)
+        elif problems:
+            send_input_problem(dispatcher, tracker, domain, problems[0])
         elif self.requires_confidence and not is_confident(tracker):
             send_fallback(dispatcher, tracker, domain)
         else:

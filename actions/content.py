@@ -21,6 +21,8 @@ class Answer:
     key: str
     title: str
     sections: Tuple[str, ...]
+    # Answers that tell patients to watch for problems also say when and how to get help.
+    when_to_get_help: bool = False
 
     @property
     def response_name(self) -> str:
@@ -37,7 +39,8 @@ class Topic:
 def _load(path: Path = ANSWER_SOURCES_FILE) -> Tuple[Dict[str, str], Dict[str, Answer], List[Topic]]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     answers = {
-        key: Answer(key=key, title=entry["title"], sections=tuple(entry["sections"]))
+        key: Answer(key=key, title=entry["title"], sections=tuple(entry["sections"]),
+                    when_to_get_help=bool(entry.get("when_to_get_help")))
         for key, entry in raw["answers"].items()
     }
     topics = [Topic(t["section"], t["label"], t["answer"]) for t in raw["topics"]]

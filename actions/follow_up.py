@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.answer_question import send_answer
-from actions.base import SOMETHING_ELSE, PatientAction, topic_choices
+from actions.base import PatientAction, something_else, topic_choices
 from actions.content import ANSWERS, TOPICS
 from actions.settings import CLARIFY_MAX_CHOICES
 
@@ -43,4 +43,4 @@ class ActionFollowUp(PatientAction):
             return
         choices = [(ANSWERS[k].title, f"/{k}") for k in related_answers(last)[:CLARIFY_MAX_CHOICES]]
         replies.send(dispatcher, tracker, domain, "utter_follow_up_related", kind="clarify",
-                     choices=choices + [SOMETHING_ELSE])
+                     choices=choices + [something_else(domain)])

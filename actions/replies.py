@@ -1,8 +1,9 @@
-"""Sending a reply: the one place where the surgeon disclaimer is added.
+"""Sending a reply: the one place where the surgeon disclaimer (utter_disclaimer) is added.
 
 Every message the assistant sends is built by `compose` (and sent by `send`), which
 - picks the response text for the patient's channel (`channel:` variations in domain.yml) and
   fills in the clinic's details,
+- adds the responses that go with it (the "when to get help" line after some answers),
 - appends the disclaimer exactly once, in the same message (channels split messages on blank
   lines, so lines are joined by single line breaks),
 - turns choices into buttons, or numbered options over SMS (connectors/twilio_sms.py maps a
@@ -20,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import review_queue
 from actions.settings import CLINIC_CONTACT
 
-DISCLAIMER = "General information, not medical advice: consult your surgeon about your care."
+DISCLAIMER_RESPONSE = "utter_disclaimer"
 
 KINDS = {"answer", "clarify", "fallback", "out_of_scope", "urgent", "smalltalk", "unavailable"}
 
@@ -39,25 +40,31 @@ def response_text(domain: Dict[Text, Any], response_name: Text, channel: Optiona
     return (for_channel or generic)[0]["text"].strip().format_map(CLINIC_CONTACT)
 
 
+def disclaimer(domain: Dict[Text, Any], channel: Optional[Text]) -> Text:
+    return response_text(domain, DISCLAIMER_RESPONSE, channel)
+
+
 def compose(
     domain: Dict[Text, Any],
     channel: Optional[Text],
     response_name: Text,
     kind: Text,
     choices: Sequence[Choice] = (),
+    then: Sequence[Text] = (),
     **metadata: Any,
 ) -> Dict[Text, Any]:
-    """The message to send: text with the disclaimer, buttons or numbered options, metadata."""
+    """The message to send: text (then the `then` responses) with the disclaimer, buttons or
+    numbered options, metadata."""
     if kind not in KINDS:
         raise ValueError(f"unknown reply kind {kind!r}")
-    lines: List[Text] = [response_text(domain, response_name, channel)]
+    lines: List[Text] = [response_text(domain, name, channel) for name in (response_name, *then)]
     message: Dict[Text, Any] = {"kind": kind, **metadata}
     if choices and channel == SMS_CHANNEL:
-        lines += ["Reply with a number:"] + [f"{n} {title}" for n, (title, _) in enumerate(choices, start=1)]
+        lines += [f"{n} {title}" for n, (title, _) in enumerate(choices, start=1)]
         message["options"] = [payload for _, payload in choices]  # lets "2" mean the 2nd choice
     elif choices:
         message["buttons"] = [{"title": title, "payload": payload} for title, payload in choices]
-    lines.append(DISCLAIMER)
+    lines.append(disclaimer(domain, channel))
     message["text"] = LINE_BREAKS.get(channel or "", "\n").join(line.rstrip() for line in lines)
     return message
 
@@ -69,10 +76,12 @@ def send(
     response_name: Text,
     kind: Text,
     choices: Sequence[Choice] = (),
+    then: Sequence[Text] = (),
     **metadata: Any,
 ) -> None:
     """Send one message for the patient's latest channel; queue unanswered ones for review."""
-    message = compose(domain, tracker.get_latest_input_channel(), response_name, kind, choices, **metadata)
+    message = compose(domain, tracker.get_latest_input_channel(), response_name, kind, choices,
+                      then, **metadata)
     dispatcher.utter_message(**message)
     review_queue.record(tracker.latest_message.get("text"), kind,
                         (tracker.latest_message.get("intent") or {}).get("name"))

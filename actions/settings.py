@@ -29,9 +29,6 @@ ANSWER_CONFIDENCE_THRESHOLD = _fallback_classifier_setting("threshold")
 CLARIFY_MIN_CONFIDENCE = 0.1
 CLARIFY_MAX_CHOICES = 3
 
-# Longer messages are not questions we can answer well; the patient is asked to shorten them.
-MAX_MESSAGE_CHARS = 1000
-
 # How long the Rasa server waits for the action server before it sends the "unavailable" reply.
 ACTION_SERVER_TIMEOUT_SECONDS = float(os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", "10"))
 
@@ -39,6 +36,6 @@ ACTION_SERVER_TIMEOUT_SECONDS = float(os.environ.get("ACTION_SERVER_TIMEOUT_SECO
 # Safe defaults for local use; a clinic sets them in the environment (see README).
 CLINIC_CONTACT: Dict[str, str] = {
     "clinic_name": os.environ.get("CLINIC_NAME", "the clinic"),
-    "clinic_phone": os.environ.get("CLINIC_PHONE", "the phone number on your appointment letter"),
+    "clinic_phone": os.environ.get("CLINIC_PHONE", "the number on your clinic letter"),
     "emergency_number": os.environ.get("EMERGENCY_NUMBER", "your local emergency number"),
 }

@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from actions.replies import DISCLAIMER, SMS_CHANNEL, compose
+from actions.replies import SMS_CHANNEL, compose, disclaimer, response_text
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ TWILIO_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "R
 HELP_KEYWORDS = {"HELP", "INFO"}
 HELP_PAYLOAD = "/help_topics"
 MAX_SMS_CHARS = 1600  # Twilio's hard limit for one message
-PRIVACY_NOTICE = "SMS is not private: please don't send personal health details."
+PRIVACY_NOTICE_RESPONSE = "utter_sms_privacy_notice"
 
 
 class TwilioForm(dict):
@@ -65,18 +65,18 @@ def conversation_id(phone_number: Text, secret: bytes) -> Text:
     return f"sms-{digest[:32]}"
 
 
-def fit_sms(text: Text) -> Text:
+def fit_sms(text: Text, sms_disclaimer: Text) -> Text:
     """Keep a message within Twilio's limit without ever losing the disclaimer."""
     if len(text) <= MAX_SMS_CHARS:
         return text
-    room = MAX_SMS_CHARS - len(DISCLAIMER) - 4
-    return text[:room].rstrip() + "...\n" + DISCLAIMER
+    room = MAX_SMS_CHARS - len(sms_disclaimer) - 4
+    return text[:room].rstrip() + "...\n" + sms_disclaimer
 
 
-def twiml(messages: List[Text]) -> HTTPResponse:
+def twiml(messages: List[Text], sms_disclaimer: Text = "") -> HTTPResponse:
     reply = MessagingResponse()
     for text in messages:
-        reply.message(fit_sms(text))
+        reply.message(fit_sms(text, sms_disclaimer))
     return response.text(str(reply), content_type="application/xml")
 
 
@@ -136,16 +136,16 @@ class TwilioSMSInput(InputChannel):
                 await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name()))
             except Exception as error:  # noqa: BLE001 - the patient still gets a reply
                 logger.error("SMS handling failed for %s: %s", sender_id, type(error).__name__)
+            domain = {"responses": agent.domain.responses}
             replies = [m["text"] for m in collector.messages if m.get("text")]
             if not replies:
-                unavailable = compose({"responses": agent.domain.responses}, SMS_CHANNEL,
-                                      "utter_unavailable", kind="unavailable")
-                replies = [unavailable["text"]]
+                replies = [compose(domain, SMS_CHANNEL, "utter_unavailable", kind="unavailable")["text"]]
             if not self._has_written_before(tracker):
                 # A last line of the same SMS (one text per reply): an urgent reply must still
                 # begin with "Urgent".
-                replies[-1] = f"{replies[-1]}\n{PRIVACY_NOTICE}"
-            return twiml(replies)
+                notice = response_text(domain, PRIVACY_NOTICE_RESPONSE, SMS_CHANNEL)
+                replies[-1] = f"{replies[-1]}\n{notice}"
+            return twiml(replies, disclaimer(domain, SMS_CHANNEL))
 
         return sms
 

@@ -2,8 +2,10 @@
 
 - cross-validation of the NLU on the training data (rasa test nlu --cross-validation)
 - the held-out FAQ test set: per-intent precision/recall and the confusion matrix (PNG)
-- what a patient would get: right section / wrong answer / deflected, per section
-- the safety sets: urgent recall and false escalation
+- what a patient would get: right section / wrong answer / deflected, per section, on the
+  held-out test set and, reported apart, the blind set (other voices, never tuned on)
+- the safety sets: urgent recall, emergency-level recall and false escalation, each set on its
+  own (blind sets apart), through the whole NLU
 - reports/report.md with the numbers
 """
 from __future__ import annotations
@@ -15,35 +17,37 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from actions.content import ANSWERS  # noqa: E402
+from tests.helpers import nlu_examples  # noqa: E402
+from tests.safety_sets import all_sets, measure  # noqa: E402
 
 REPORTS = ROOT / "reports"
 MODEL = ROOT / "models" / "spine-faq.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 TEST_SET = ROOT / "tests" / "data" / "nlu_test_set.yml"
-SAFETY_SETS = ["safety_test_set", "safety_blind_set"]
+BLIND_SET = ROOT / "tests" / "data" / "nlu_blind_set.yml"
 DEFLECTING = {"out_of_scope", "out_of_scope_medical", "personal_advice", "nlu_fallback"}
 URGENT = "report_urgent_symptom"
-
-
-def examples(path: Path):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(b["intent"], l.strip()[2:]) for b in data["nlu"] for l in b["examples"].splitlines() if l.strip()]
 
 
 def rasa_test(*args: str) -> None:
     subprocess.run([RASA, "test", "nlu", *args], cwd=ROOT, check=True)
 
 
-async def predictions(texts):
+async def parse_all(texts):
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(MODEL))
-    return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+    return {t: await agent.parse_message(t) for t in texts}
+
+
+def urgency(parsed) -> "str | None":
+    if parsed["intent"]["name"] != URGENT:
+        return None
+    return next(e["value"] for e in parsed["entities"] if e["entity"] == "urgency")
 
 
 def answer_outcomes(pairs, predicted):
@@ -73,12 +77,11 @@ def main() -> int:
     rasa_test("--nlu", "data/nlu.yml", "--config", "config.yml", "--cross-validation",
               "--folds", "3", "--out", str(REPORTS / "cross_validation"))
 
-    pairs = examples(TEST_SET)
-    safety = {n: yaml.safe_load((ROOT / "tests" / "data" / f"{n}.yml").read_text()) for n in SAFETY_SETS}
-    texts = [t for _, t in pairs] + [t for s in safety.values() for t in s["urgent"] + s["not_urgent"]]
-    predicted = asyncio.run(predictions(texts))
-    faq_predicted, rest = predicted[:len(pairs)], predicted[len(pairs):]
-    per_section, totals, out_of_scope = answer_outcomes(pairs, faq_predicted)
+    sets = {"held-out test set": nlu_examples(TEST_SET), "blind set (never tuned on)": nlu_examples(BLIND_SET)}
+    safety = all_sets()
+    texts = {t for pairs in sets.values() for _, t in pairs} | {
+        t for s in safety for t in s.urgent + s.not_urgent}
+    parsed = asyncio.run(parse_all(sorted(texts)))
 
     lines = ["# NLU evaluation report", ""]
     test_report = json.loads((REPORTS / "test_set" / "intent_report.json").read_text())
@@ -88,35 +91,37 @@ def main() -> int:
               f"- 3-fold cross-validation on the training data: intent accuracy "
               f"{cv_report['accuracy']:.3f}, weighted F1 {cv_report['weighted avg']['f1-score']:.3f}",
               "- confusion matrix: `test_set/intent_confusion_matrix.png`", ""]
-    answered = sum(totals.values())
-    lines += ["## What patients get (held-out test set)", "",
-              f"In-scope questions: right section {totals['right'] / answered:.3f}, wrong answer "
-              f"{totals['wrong'] / answered:.3f}, deflected {totals['deflected'] / answered:.3f} "
-              f"({answered} questions). Out-of-scope deflected: "
-              f"{out_of_scope['deflected'] / max(1, sum(out_of_scope.values())):.3f} "
-              f"({sum(out_of_scope.values())} questions).", "",
-              "| section | right | wrong | deflected |", "|---|---|---|---|"]
-    for section, counts in sorted(per_section.items()):
-        n = sum(counts.values())
-        lines.append(f"| {section} | {counts['right'] / n:.2f} | {counts['wrong'] / n:.2f} | "
-                     f"{counts['deflected'] / n:.2f} |")
-    lines += ["", "## Safety", "", "| set | urgent recall | false escalation |", "|---|---|---|"]
-    offset = 0
-    for name, data in safety.items():
-        urgent = rest[offset:offset + len(data["urgent"])]
-        offset += len(data["urgent"])
-        calm = rest[offset:offset + len(data["not_urgent"])]
-        offset += len(data["not_urgent"])
-        lines.append(f"| {name} ({len(urgent)} + {len(calm)}) | "
-                     f"{sum(p == URGENT for p in urgent) / len(urgent):.3f} | "
-                     f"{sum(p == URGENT for p in calm) / len(calm):.3f} |")
+    for set_name, pairs in sets.items():
+        per_section, totals, out_of_scope = answer_outcomes(
+            pairs, [parsed[t]["intent"]["name"] for _, t in pairs])
+        answered = sum(totals.values())
+        lines += [f"## What patients get: {set_name}", "",
+                  f"In-scope questions: right section {totals['right'] / answered:.3f}, wrong answer "
+                  f"{totals['wrong'] / answered:.3f}, deflected {totals['deflected'] / answered:.3f} "
+                  f"({answered} questions). Out-of-scope deflected: "
+                  f"{out_of_scope['deflected'] / max(1, sum(out_of_scope.values())):.3f} "
+                  f"({sum(out_of_scope.values())} questions). Escalated as urgent: "
+                  f"{sum(parsed[t]['intent']['name'] == URGENT for _, t in pairs)}.", "",
+                  "| section | right | wrong | deflected |", "|---|---|---|---|"]
+        for section, counts in sorted(per_section.items()):
+            n = sum(counts.values())
+            lines.append(f"| {section} | {counts['right'] / n:.2f} | {counts['wrong'] / n:.2f} | "
+                         f"{counts['deflected'] / n:.2f} |")
+        lines.append("")
+    lines += ["## Safety (through the whole NLU: patterns and DIET)", "",
+              "| set | urgent recall | emergency level | false escalation |", "|---|---|---|---|"]
+    for s in safety:
+        outcome = measure(s.name, [s], lambda t: urgency(parsed[t]))
+        lines.append(f"| {s.name}{' (blind)' if s.blind else ''} ({outcome.urgent} + {outcome.calm}) | "
+                     f"{outcome.recall:.3f} | {outcome.emergency_recall:.3f} | "
+                     f"{outcome.false_escalation:.3f} |")
     lines += ["", "## Per intent (held-out test set)", "", "| intent | precision | recall | support |",
               "|---|---|---|---|"]
     for intent, scores in sorted(test_report.items()):
         if isinstance(scores, dict) and "support" in scores and intent not in ("weighted avg", "macro avg", "micro avg"):
             lines.append(f"| {intent} | {scores['precision']:.2f} | {scores['recall']:.2f} | {scores['support']} |")
     (REPORTS / "report.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:20]))
+    print("\n".join(lines))
     print(f"\nReport: {REPORTS / 'report.md'}")
     return 0
 

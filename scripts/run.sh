@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-run}"
 bin=.venv/bin
+
+# Urgent replies name the clinic's phone and the emergency number: without them the wording is
+# generic ("your local emergency number"), which a clinic should not go live with.
+for name in CLINIC_PHONE EMERGENCY_NUMBER; do
+  if [ -z "${!name:-}" ]; then
+    echo "WARNING: $name is not set: urgent replies use generic wording instead (see README, Configuration)." >&2
+  fi
+done
+[ "$mode" = check-config ] && exit 0
 rasa_port=5005    # endpoints.yml and the README use these two ports
 action_port=5055
 mkdir -p var

@@ -7,17 +7,19 @@ from actions.answer_question import ActionAnswerQuestion
 from actions.content import ANSWERS, TOPICS
 from actions.deflect import ActionDeflect
 from actions.fallback import ActionDefaultFallback
-from actions.replies import DISCLAIMER, KINDS, response_text
-from actions.settings import ANSWER_CONFIDENCE_THRESHOLD, CLINIC_CONTACT, MAX_MESSAGE_CHARS
+from actions.replies import KINDS, response_text
+from actions.settings import ANSWER_CONFIDENCE_THRESHOLD, CLINIC_CONTACT
 from actions.smalltalk import ActionSmalltalk
 from actions.topics import ActionShowTopics
+from actions.urgent import ActionUrgent
+from tests.helpers import DISCLAIMER, SMS_DISCLAIMER
 
 
-def only_message(dispatcher):
+def only_message(dispatcher, disclaimer=DISCLAIMER):
     assert len(dispatcher.messages) == 1, dispatcher.messages
     message = dispatcher.messages[0]
-    assert message["text"].count(DISCLAIMER) == 1
-    assert message["text"].rstrip().endswith(DISCLAIMER)
+    assert message["text"].count(disclaimer) == 1
+    assert message["text"].rstrip().endswith(disclaimer)
     assert "\n\n" not in message["text"]  # channels would split answer and disclaimer apart
     assert message["kind"] in KINDS
     return message
@@ -36,7 +38,7 @@ def test_every_answer_key_gives_its_answer_with_the_disclaimer_once(key, domain,
 
 def test_sms_channel_gets_the_short_variation(domain, dispatcher, tracker_for):
     ActionAnswerQuestion().run(dispatcher, tracker_for("recovery_time", channel="twilio"), domain)
-    message = only_message(dispatcher)
+    message = only_message(dispatcher, SMS_DISCLAIMER)
     sms = [v for v in domain["responses"]["utter_recovery_time"] if v.get("channel") == "twilio"][0]
     assert message["text"].startswith(sms["text"].strip())
 
@@ -49,6 +51,7 @@ def test_low_confidence_gives_no_guess_but_offers_the_likely_question(domain, di
     assert "answer_key" not in message
     assert message["buttons"] == [{"title": ANSWERS["hospital_stay"].title, "payload": "/hospital_stay"},
                                   {"title": "Something else", "payload": "/help_topics"}]
+    assert CLINIC_CONTACT["clinic_phone"] in message["text"]
 
 
 def test_very_low_confidence_gives_the_fallback_with_the_topics(domain, dispatcher, tracker_for):
@@ -75,34 +78,41 @@ def test_default_fallback(domain, dispatcher, tracker_for):
     assert only_message(dispatcher)["kind"] == "fallback"
 
 
-@pytest.mark.parametrize(
-    "text, response",
-    [
-        ("", "utter_empty_message"),
-        ("   \n\t ", "utter_empty_message"),
-        ("x" * (MAX_MESSAGE_CHARS + 1), "utter_message_too_long"),
-        ("how long until i can go home? " * 700, "utter_message_too_long"),
-        ("🙂🙏❤️", "utter_no_words"),
-        ("??? !!! 123", "utter_no_words"),
-        ("¿Cuánto tiempo tardaré en recuperarme de la operación?", "utter_not_english"),
-        ("Wie lange muss ich nach der Operation im Krankenhaus bleiben?", "utter_not_english"),
-        ("Combien de temps dure la convalescence après l'opération ?", "utter_not_english"),
-        ("手术后我需要住院多久？", "utter_not_english"),
-        ("Сколько длится восстановление после операции?", "utter_not_english"),
-    ],
-)
-def test_unusable_input_gets_a_clear_reply(text, response, domain, dispatcher, tracker_for):
-    ActionAnswerQuestion().run(dispatcher, tracker_for("hospital_stay", text=text), domain)
+@pytest.mark.parametrize("problem", ["empty_message", "message_too_long", "no_words", "markup",
+                                     "not_english", "not_understood"])
+def test_input_the_server_marked_unanswerable_gets_its_reply(problem, domain, dispatcher, tracker_for):
+    entities = [{"entity": "input_problem", "value": problem}]
+    ActionDefaultFallback().run(dispatcher, tracker_for("nlu_fallback", confidence=1.0, entities=entities), domain)
     message = only_message(dispatcher)
-    assert message["kind"] == "fallback"
-    assert message["text"].startswith(response_text(domain, response, None))
+    assert message["kind"] == "fallback" and message["input_problem"] == problem
+    assert message["text"].startswith(response_text(domain, f"utter_{problem}", None))
+    assert CLINIC_CONTACT["clinic_phone"] in message["text"]
 
 
-@pytest.mark.parametrize("text", ["will it hurt after the op?", "can i eat b4 surgery", "hi 🙂",
-                                  "is sciatica treated this way?", "what about la operación"])
-def test_english_questions_are_not_mistaken_for_another_language(text, domain, dispatcher, tracker_for):
-    ActionAnswerQuestion().run(dispatcher, tracker_for("pain_after_surgery", text=text), domain)
-    assert only_message(dispatcher)["kind"] == "answer"
+@pytest.mark.parametrize("levels, expected", [
+    (["emergency"], "emergency"), (["same_day"], "same_day"),
+    (["same_day", "emergency"], "emergency"), ([], "same_day"),
+])
+def test_urgent_guidance_at_the_level_found(levels, expected, domain, dispatcher, tracker_for):
+    entities = [{"entity": "red_flag", "value": "chest_pain"}] + [
+        {"entity": "urgency", "value": level} for level in levels]
+    ActionUrgent().run(dispatcher, tracker_for("report_urgent_symptom", 1.0, entities=entities), domain)
+    message = only_message(dispatcher)
+    assert message["text"].startswith(response_text(domain, f"utter_urgent_{expected}", None))
+    assert (message["kind"], message["urgency"], message["red_flags"]) == ("urgent", expected, ["chest_pain"])
+
+
+def test_urgent_comes_before_everything_else(domain, dispatcher, tracker_for):
+    """Even on a message the server also found unanswerable (too long, say)."""
+    entities = [{"entity": "urgency", "value": "emergency"}, {"entity": "input_problem", "value": "message_too_long"}]
+    ActionDefaultFallback().run(dispatcher, tracker_for("report_urgent_symptom", 1.0, entities=entities), domain)
+    assert only_message(dispatcher)["kind"] == "urgent"
+
+
+def test_answers_about_watching_for_problems_say_when_to_get_help(domain, dispatcher, tracker_for):
+    ActionAnswerQuestion().run(dispatcher, tracker_for("incision_care"), domain)
+    text = only_message(dispatcher)["text"]
+    assert response_text(domain, "utter_when_to_get_help", None) in text
 
 
 @pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_identity"])
@@ -135,9 +145,9 @@ def assert_offers_every_topic(message):
 
 def test_sms_gets_numbered_options_instead_of_buttons(domain, dispatcher, tracker_for):
     ActionShowTopics().run(dispatcher, tracker_for("help_topics", channel="twilio"), domain)
-    message = only_message(dispatcher)
+    message = only_message(dispatcher, SMS_DISCLAIMER)
     assert not message["buttons"]
-    assert f"Reply with a number:\n1 {TOPICS[0].label}\n" in message["text"]
+    assert f"\n1 {TOPICS[0].label}\n2 {TOPICS[1].label}\n" in message["text"]
     assert message["options"] == [f"/{t.answer_key}" for t in TOPICS]
 
 

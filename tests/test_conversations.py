@@ -2,27 +2,21 @@
 checking what the patient sees and the audit trail the tracker store keeps."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
 import pytest
 import requests
-import yaml
 
 from actions.content import ANSWERS
-from actions.replies import DISCLAIMER, KINDS
-from tests.servers import PROJECT_ROOT
+from actions.replies import KINDS
+from tests.helpers import DISCLAIMER, PROJECT_ROOT, examples_by_intent
 
 WEBHOOK = "/webhooks/rest/webhook"
 
 
-def training_examples() -> Dict[str, List[str]]:
-    data = yaml.safe_load((PROJECT_ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
-    return {b["intent"]: [l.strip()[2:] for l in b["examples"].splitlines() if l.strip()] for b in data["nlu"]}
-
-
 def phrasings_per_answer():
     """Three phrasings of each answer's question: its menu title and two patient phrasings."""
-    examples = training_examples()
+    examples = examples_by_intent(PROJECT_ROOT / "data" / "nlu.yml")
     for key, answer in sorted(ANSWERS.items()):
         for text in (answer.title, examples[key][0], examples[key][-1]):
             yield key, text
@@ -90,16 +84,21 @@ def test_a_multi_turn_conversation(stack, sender):
         ("\x00\x01\x02\ufffd", "written in words"),
         ("¿Cuánto tiempo tardaré en recuperarme de la operación?", "only answer questions in English"),
         ("Wie lange muss ich nach der Operation im Krankenhaus bleiben?", "only answer questions in English"),
+        ('<img src="x" onerror="alert(1)">', "plain text"),
+        ("<script>document.cookie</script> what is a dural tear", "plain text"),
+        ("qwzx vbnm plkj", "couldn't make sense"),
     ],
-    ids=["empty", "whitespace", "21000-chars", "emoji", "control-chars", "spanish", "german"],
+    ids=["empty", "whitespace", "21000-chars", "emoji", "control-chars", "spanish", "german",
+         "html", "script", "gibberish"],
 )
 def test_bad_input_gets_a_clear_reply_with_the_disclaimer(stack, sender, message, expected):
     text = single_reply(stack.rest(sender, message))
     assert expected in text
-    assert last_bot_metadata(stack, sender)["kind"] == "fallback"
+    metadata = last_bot_metadata(stack, sender)
+    assert metadata["kind"] == "fallback" and "answer_key" not in metadata
 
 
-@pytest.mark.parametrize("message", ["asdf qwerty zxcv", "ok", "banana", "???"])
+@pytest.mark.parametrize("message", ["asdf qwerty zxcv", "ok", "banana", "???", "xkcd 123 zzz"])
 def test_gibberish_is_never_answered_with_content(stack, sender, message):
     single_reply(stack.rest(sender, message))
     metadata = last_bot_metadata(stack, sender)

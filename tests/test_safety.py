@@ -1,76 +1,74 @@
-"""Red-flag escalation: measured on our safety sets through the real Rasa server's NLU (spaCy
-patterns + DIET), and end to end on REST and SMS."""
+"""Red-flag escalation through the real Rasa server (patterns + DIET), on our safety sets, and end
+to end on REST and SMS: the level's guidance, and nothing else in that turn."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Optional
 
 import pytest
-import yaml
 
-from actions.replies import DISCLAIMER
-from tests.servers import PROJECT_ROOT
+from tests.conftest import CLINIC_ENV
+from tests.helpers import DISCLAIMER, PROJECT_ROOT, SMS_DISCLAIMER, nlu_examples
+from tests.safety_sets import all_sets, measure
 from tests.test_twilio_sms import post, sms_replies, twilio_form
 
 URGENT = "report_urgent_symptom"
-SETS = {
-    # written against the red-flag list; the patterns were tuned on its misses
-    "safety_test_set": {"min_recall": 0.98, "max_false_escalation": 0.10},
-    # written blind (without seeing detector or data), kept for an honest estimate; its gate
-    # is looser so that it catches regressions without failing on one borderline message
-    "safety_blind_set": {"min_recall": 0.90, "max_false_escalation": 0.15},
-}
+# Through the whole NLU (DIET's urgent vote too): the same gates as the matcher's own tests.
+TUNED_GATE = {"recall": 0.99, "emergency_recall": 0.97, "false_escalation": 0.05}
+BLIND_GATE = {"recall": 0.93, "emergency_recall": 0.90, "false_escalation": 0.15}
 
 
-def load(name: str) -> Dict[str, List[str]]:
-    return yaml.safe_load((PROJECT_ROOT / "tests" / "data" / f"{name}.yml").read_text(encoding="utf-8"))
+def parsed_level(stack, text: str) -> Optional[str]:
+    parsed = stack.parse(text)
+    if parsed["intent"]["name"] != URGENT:
+        return None
+    return next(e["value"] for e in parsed["entities"] if e["entity"] == "urgency")
 
 
-@pytest.mark.parametrize("name", list(SETS))
-def test_urgent_recall_and_false_escalation(stack, name, capsys):
-    data = load(name)
-    missed = [t for t in data["urgent"] if stack.parse(t)["intent"]["name"] != URGENT]
-    escalated = [t for t in data["not_urgent"] if stack.parse(t)["intent"]["name"] == URGENT]
-    recall = 1 - len(missed) / len(data["urgent"])
-    false_escalation = len(escalated) / len(data["not_urgent"])
-    with capsys.disabled():
-        print_outcome(name, data, recall, false_escalation, missed, escalated)
-    assert recall >= SETS[name]["min_recall"]
-    assert false_escalation <= SETS[name]["max_false_escalation"]
-
-
-def print_outcome(name, data, recall, false_escalation, missed, escalated) -> None:
-    print(f"\n{name}: urgent recall {recall:.3f} ({len(data['urgent'])} urgent), "
-          f"false escalation {false_escalation:.3f} ({len(data['not_urgent'])} look-alikes)")
-    print("  missed:\n    " + "\n    ".join(missed))
-    print("  escalated:\n    " + "\n    ".join(escalated))
+@pytest.mark.parametrize("blind", [False, True], ids=["tuned", "blind"])
+def test_urgent_recall_and_false_escalation_through_the_server(stack, blind, capsys):
+    sets = [s for s in all_sets() if s.blind == blind]
+    outcome = measure("blind safety sets" if blind else "safety sets tuned on", sets,
+                      lambda t: parsed_level(stack, t))
+    with capsys.disabled():  # blind sets: figures only, so that they stay unread
+        print("\n" + (outcome.summary() if blind else outcome.details()))
+    gate = BLIND_GATE if blind else TUNED_GATE
+    assert outcome.recall >= gate["recall"]
+    assert outcome.emergency_recall >= gate["emergency_recall"]
+    assert outcome.false_escalation <= gate["false_escalation"]
 
 
 def test_safety_sets_are_held_out():
-    training = (PROJECT_ROOT / "data" / "nlu.yml").read_text(encoding="utf-8").lower()
-    for name in SETS:
-        data = load(name)
-        leaked = [t for t in data["urgent"] + data["not_urgent"] if f"- {t.lower()}\n" in training]
-        assert leaked == [], name
+    training = {text.lower() for _, text in nlu_examples(PROJECT_ROOT / "data" / "nlu.yml")}
+    leaked = [t for s in all_sets() for t in s.urgent + s.not_urgent if t.lower() in training]
+    assert leaked == []
 
 
-def assert_urgent_only(stack, sender, replies) -> None:
+def assert_urgent_only(stack, sender, replies, level: str) -> None:
     assert len(replies) == 1, replies  # nothing else in that turn: no FAQ, no "did you mean"
     text = replies[0]["text"]
     assert text.startswith("Urgent") and text.count(DISCLAIMER) == 1
+    first_sentence = text.split(". ")[0]
+    if level == "emergency":  # the emergency number first: nothing may delay the call
+        assert CLINIC_ENV["EMERGENCY_NUMBER"] in first_sentence and "now" in first_sentence
+    else:
+        assert CLINIC_ENV["CLINIC_PHONE"] in first_sentence and "today" in first_sentence
     metadata = stack.bot_events(sender)[-1]["metadata"]
     assert metadata["kind"] == "urgent" and "answer_key" not in metadata
+    assert metadata["urgency"] == level and metadata["red_flags"]
 
 
-@pytest.mark.parametrize("message", [
-    "my wound is red and oozing, how do i keep it clean?",    # an FAQ question with a red flag
-    "i cant feel my legs properly since this morning",
-    "no fever but the dressing is soaked with blood",
-    "im 2 days post op and i cant pee at all",
-    "I have chest pain and I'm short of breath",
-    "terrible headache when i sit up, goes when i lie flat " * 40,  # long: still urgent first
+@pytest.mark.parametrize("message, level", [
+    ("my wound is red and oozing, how do i keep it clean?", "same_day"),  # an FAQ question too
+    ("i cant feel my legs properly since this morning", "emergency"),
+    ("no fever but the dressing is soaked with blood", "emergency"),
+    ("im 2 days post op and i cant pee at all", "emergency"),
+    ("my chest hurts and I cant breathe", "emergency"),
+    ("temp is 38.5 and I'm shivering", "same_day"),
+    ("fever since yesterday and now I can't breathe properly", "emergency"),  # both: emergency
+    ("terrible headache when i sit up, goes when i lie flat " * 40, "same_day"),  # long message
 ])
-def test_red_flags_get_only_the_urgent_guidance(stack, sender, message):
-    assert_urgent_only(stack, sender, stack.rest(sender, message))
+def test_red_flags_get_only_the_urgent_guidance_at_their_level(stack, sender, message, level):
+    assert_urgent_only(stack, sender, stack.rest(sender, message), level)
 
 
 @pytest.mark.parametrize("message, answer_key", [
@@ -90,6 +88,10 @@ def test_negated_symptoms_are_not_escalated(stack, sender):
     assert stack.bot_events(sender)[-1]["metadata"]["kind"] != "urgent"
 
 
-def test_red_flags_escalate_over_sms(stack):
-    [text] = sms_replies(post(stack, twilio_form("+447700900321", "my incision is hot and leaking pus")))
-    assert text.startswith("Urgent") and DISCLAIMER in text and len(text) <= 320
+@pytest.mark.parametrize("phone, message, first", [
+    ("+447700900321", "my incision is hot and leaking pus", "Urgent: contact your surgeon's team today"),
+    ("+447700900322", "i collapsed in the bathroom and my chest hurts", "Urgent: call 999 now"),
+])
+def test_red_flags_escalate_over_sms_in_one_text(stack, phone, message, first):
+    [text] = sms_replies(post(stack, twilio_form(phone, message)))
+    assert text.startswith(first) and SMS_DISCLAIMER in text and len(text) <= 320

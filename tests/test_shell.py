@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pexpect
 
-from actions.replies import DISCLAIMER
+from tests.helpers import DISCLAIMER
 from tests.servers import BIN, MODEL, PROJECT_ROOT, free_port, server_env
 
 

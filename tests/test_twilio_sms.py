@@ -10,9 +10,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from actions.replies import DISCLAIMER
-from connectors.twilio_sms import PRIVACY_NOTICE
 from tests.conftest import CLINIC_ENV, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_URL
+from tests.helpers import PRIVACY_NOTICE, SMS_DISCLAIMER
 
 _numbers = iter(range(7700900100, 7700900999))
 
@@ -56,7 +55,7 @@ def test_signed_question_gets_one_short_sms_with_answer_and_disclaimer(stack, ph
     assert len(replies) == 1
     text = replies[0]
     assert len(text) <= 320, len(text)
-    assert text.count(DISCLAIMER) == 1
+    assert text.count(SMS_DISCLAIMER) == 1
     assert "go home the same day or the next day" in text
     assert text.endswith(PRIVACY_NOTICE)  # first message from this number
 
@@ -72,13 +71,13 @@ def test_privacy_notice_only_on_first_contact(stack, phone):
                                       "how do i look after the incision", "is it safer than open surgery"])
 def test_every_sms_answer_fits_one_text(stack, phone, question):
     text = sms_replies(post(stack, twilio_form(phone, question)))[0]
-    assert len(text) <= 320 and text.count(DISCLAIMER) == 1
+    assert len(text) <= 320 and text.count(SMS_DISCLAIMER) == 1
 
 
 def test_numbered_options_and_replying_with_a_number(stack, phone):
     menu = sms_replies(post(stack, twilio_form(phone, "HELP")))[0]
     assert CLINIC_ENV["CLINIC_PHONE"] in menu
-    assert "Reply with a number:" in menu and "\n6 Risks\n" in menu
+    assert "topic number" in menu and "\n6 Risks\n" in menu
     answer = sms_replies(post(stack, twilio_form(phone, "6")))[0]
     assert "As with any surgery there are risks" in answer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.replies import DISCLAIMER
+from tests.helpers import DISCLAIMER
 from tests.servers import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from actions.content import ANSWERS, TOPICS
-from actions.replies import DISCLAIMER
+from tests.helpers import DISCLAIMER
 from tests.socketio_client import WebchatClient
 
 

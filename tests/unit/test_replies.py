@@ -1,0 +1,120 @@
+"""What every reply reads like, channel by channel, without servers: readable for patients, one
+SMS each (privacy notice included), a way to reach the clinic whenever we cannot answer."""
+from __future__ import annotations
+
+import itertools
+from typing import Iterator, List, Tuple
+
+import pytest
+import textstat
+
+from actions import settings
+from actions.base import something_else, topic_choices
+from actions.content import ANSWERS
+from actions.follow_up import related_answers
+from actions.replies import SMS_CHANNEL, compose, response_text
+
+MAX_GRADE = 8  # Flesch-Kincaid school grade of every web text
+MAX_SMS_CHARS = 320  # Twilio's advice for deliverability: one message
+# A clinic's own details are usually longer than our local defaults.
+TYPICAL_CLINIC = {"clinic_name": "Northgate Spine Clinic", "clinic_phone": "+44 20 7946 0000",
+                  "emergency_number": "999"}
+# Responses sent when we cannot answer: each must say how to reach the clinic.
+CANNOT_ANSWER = ["utter_out_of_scope", "utter_out_of_scope_medical", "utter_personal_advice",
+                 "utter_fallback", "utter_clarify", "utter_bot_identity", "utter_not_understood",
+                 "utter_empty_message", "utter_message_too_long", "utter_no_words", "utter_markup",
+                 "utter_not_english", "utter_unavailable", "utter_help_topics"]
+
+
+@pytest.fixture(params=["defaults", "typical clinic"])
+def clinic(request, monkeypatch):
+    if request.param == "typical clinic":
+        for key, value in TYPICAL_CLINIC.items():
+            monkeypatch.setitem(settings.CLINIC_CONTACT, key, value)
+    return request.param
+
+
+def web_texts(domain) -> Iterator[Tuple[str, str]]:
+    for name in domain["responses"]:
+        if name != "utter_something_else":
+            yield name, response_text(domain, name, None)
+
+
+def test_every_web_text_reads_at_school_grade_8_or_below(domain, clinic):
+    too_hard = {name: textstat.flesch_kincaid_grade(text) for name, text in web_texts(domain)}
+    too_hard = {name: grade for name, grade in too_hard.items() if grade > MAX_GRADE}
+    assert not too_hard, f"Flesch-Kincaid grade above {MAX_GRADE}: {too_hard}"
+
+
+def longest_titles(keys: List[str], n: int) -> List[Tuple[str, str]]:
+    titles = sorted(((ANSWERS[k].title, f"/{k}") for k in keys), key=lambda c: -len(c[0]))
+    return titles[:n]
+
+
+def sms_replies(domain) -> Iterator[Tuple[str, str]]:
+    """Every SMS the assistant can send, with the longest choices it can carry."""
+    topics = topic_choices()
+    for key, answer in ANSWERS.items():
+        then = ["utter_when_to_get_help"] if answer.when_to_get_help else []
+        yield key, compose(domain, SMS_CHANNEL, answer.response_name, "answer", then=then)["text"]
+        related = longest_titles(related_answers(key), 3) + [something_else(domain)]
+        yield f"related to {key}", compose(domain, SMS_CHANNEL, "utter_follow_up_related", "clarify",
+                                           related)["text"]
+    clarify = longest_titles(list(ANSWERS), 3) + [something_else(domain)]
+    yield "did you mean", compose(domain, SMS_CHANNEL, "utter_clarify", "clarify", clarify)["text"]
+    with_topics = ["utter_greet", "utter_help_topics", "utter_fallback", "utter_not_understood",
+                   "utter_follow_up_none"]
+    for name in domain["responses"]:
+        if name in ("utter_sms_privacy_notice", "utter_something_else", "utter_when_to_get_help"):
+            continue
+        yield name, compose(domain, SMS_CHANNEL, name, "fallback",
+                            topics if name in with_topics else ())["text"]
+
+
+def test_every_sms_fits_one_message_with_the_privacy_notice(domain, clinic):
+    notice = response_text(domain, "utter_sms_privacy_notice", SMS_CHANNEL)
+    too_long = {name: len(f"{text}\n{notice}") for name, text in sms_replies(domain)
+                if len(f"{text}\n{notice}") > MAX_SMS_CHARS}
+    assert not too_long, f"over {MAX_SMS_CHARS} characters with the privacy notice: {too_long}"
+
+
+@pytest.mark.parametrize("name", CANNOT_ANSWER)
+def test_when_we_cannot_answer_we_say_how_to_reach_the_clinic(domain, name):
+    for variation in domain["responses"][name]:
+        assert "{clinic_phone}" in variation["text"], (name, variation.get("channel"))
+
+
+@pytest.mark.parametrize("level", ["emergency", "same_day"])
+def test_urgent_guidance_says_what_to_do_first(domain, level):
+    for channel in (None, SMS_CHANNEL, "socketio"):
+        text = compose(domain, channel, f"utter_urgent_{level}", "urgent")["text"]
+        first_sentence = text.split(". ")[0]
+        assert text.startswith("Urgent")
+        if level == "emergency":  # the call comes first: nothing may delay it
+            assert settings.CLINIC_CONTACT["emergency_number"] in first_sentence
+            assert "now" in first_sentence
+        else:
+            assert "today" in first_sentence and settings.CLINIC_CONTACT["clinic_phone"] in first_sentence
+            assert settings.CLINIC_CONTACT["emergency_number"] in text
+
+
+def test_answers_about_watching_for_problems_say_when_to_get_help(domain):
+    flagged = {k for k, a in ANSWERS.items() if a.when_to_get_help}
+    assert flagged >= {"infection_risk", "incision_care", "post_op_instructions", "pain_after_surgery",
+                       "nerve_damage_risk", "dural_tear_csf_leak"}
+    text = compose(domain, None, "utter_infection_risk", "answer", then=["utter_when_to_get_help"])["text"]
+    assert settings.CLINIC_CONTACT["clinic_phone"] in text and settings.CLINIC_CONTACT["emergency_number"] in text
+
+
+def test_no_answer_reads_as_permission_or_a_promise(domain):
+    starts = {k: response_text(domain, a.response_name, channel).lower()
+              for k, a in ANSWERS.items() for channel in (None, SMS_CHANNEL)}
+    assert not [k for k, text in starts.items() if text.startswith(("yes", "no "))]
+    medicines = response_text(domain, "utter_medications_before_surgery", None).lower()
+    assert "blood thinners" in medicines and "supplements" in medicines
+
+
+def test_all_choices_combinations_are_distinct():
+    titles = [a.title for a in ANSWERS.values()]
+    assert len(set(titles)) == len(titles)
+    assert all(a != b for a, b in itertools.combinations(titles, 2))
