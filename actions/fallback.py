@@ -1,10 +1,10 @@
-"""Our `action_default_fallback`: NLU below the confidence threshold, or no rule applies.
+"""Our `action_default_fallback`: NLU below the confidence threshold, unanswerable input, or no
+rule applies. It replaces Rasa's default, which would send a bare `utter_default` without the
+disclaimer."""
 
-It replaces Rasa's default, which would send a bare `utter_default` without the disclaimer.
-"""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,14 +15,14 @@ from actions.base import PatientAction, send_fallback
 class ActionDefaultFallback(PatientAction):
     requires_confidence = False  # it is the low-confidence reply
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_fallback"
 
     def reply(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-        intent: Optional[Text],
+        domain: Dict[str, Any],
+        intent: str | None,
     ) -> None:
         send_fallback(dispatcher, tracker, domain)

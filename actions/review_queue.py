@@ -1,6 +1,7 @@
 """The curator review queue: every fallback, clarification and out-of-scope turn is recorded
 (question text redacted, timestamp, what the bot did) in a SQLite table beside the tracker
 store, for `make review`. Nothing is learned from it automatically."""
+
 from __future__ import annotations
 
 import os
@@ -8,12 +9,17 @@ import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional, Text
 
-from actions.content import PROJECT_ROOT
+from assistant import paths
+from assistant.replies import Kind
 
-REVIEW_DB = Path(os.environ.get("REVIEW_DB", PROJECT_ROOT / "var" / "review_queue.db"))
-REVIEWED_KINDS = {"fallback", "clarify", "out_of_scope"}
+REVIEWED_KINDS = {Kind.FALLBACK, Kind.CLARIFY, Kind.OUT_OF_SCOPE}
+
+
+def review_db() -> Path:
+    """Where the queue is kept: REVIEW_DB, or var/review_queue.db beside the tracker store."""
+    return Path(os.environ.get("REVIEW_DB") or paths.VAR / "review_queue.db")
+
 
 _REDACTIONS = [
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
@@ -23,15 +29,16 @@ _REDACTIONS = [
 ]
 
 
-def redact(text: Text) -> Text:
+def redact(text: str) -> str:
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
 
 
-def record(question: Optional[Text], kind: Text, intent: Optional[Text], db: Path = REVIEW_DB) -> None:
+def record(question: str | None, kind: Kind, intent: str | None, db: Path | None = None) -> None:
     if kind not in REVIEWED_KINDS:
         return
+    db = db or review_db()
     db.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(db) as connection:
         connection.execute(
@@ -41,6 +48,10 @@ def record(question: Optional[Text], kind: Text, intent: Optional[Text], db: Pat
         )
         connection.execute(
             "INSERT INTO review_queue VALUES (?, ?, ?, ?)",
-            (datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             redact((question or "")[:500]), kind, intent),
+            (
+                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                redact((question or "")[:500]),
+                Kind(kind).value,
+                intent,
+            ),
         )

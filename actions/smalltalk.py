@@ -1,31 +1,32 @@
 """Greeting, goodbye, thanks and "are you a bot?"."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
-from actions.base import PatientAction, send_fallback, topic_choices
-
-SMALLTALK_INTENTS = {"greet", "goodbye", "thanks", "bot_identity"}  # each answered by utter_<intent>
+from actions.base import PatientAction, send_fallback
+from actions.dispatch import send, topic_buttons
+from assistant.names import GREET_INTENT, SMALLTALK_INTENTS
+from assistant.replies import Kind
 
 
 class ActionSmalltalk(PatientAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_smalltalk"
 
     def reply(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-        intent: Optional[Text],
+        domain: Dict[str, Any],
+        intent: str | None,
     ) -> None:
         if intent not in SMALLTALK_INTENTS:
             send_fallback(dispatcher, tracker, domain)
         else:
             # The greeting opens the web chat: it offers the topics straight away.
-            choices = topic_choices() if intent == "greet" else ()
-            replies.send(dispatcher, tracker, domain, f"utter_{intent}", kind="smalltalk", choices=choices)
+            buttons = topic_buttons() if intent == GREET_INTENT else []
+            send(dispatcher, tracker, domain, f"utter_{intent}", Kind.SMALLTALK, buttons)

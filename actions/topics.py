@@ -1,25 +1,26 @@
-"""The topic menu ("help", "what can you do?")."""
+"""The topic menu ("help", "what can you do?", and "Something else" after "did you mean")."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
-from actions.base import PatientAction, topic_choices
+from actions.base import PatientAction
+from actions.dispatch import send, topic_buttons
+from assistant.replies import Kind
 
 
 class ActionShowTopics(PatientAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_topics"
 
     def reply(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-        intent: Optional[Text],
+        domain: Dict[str, Any],
+        intent: str | None,
     ) -> None:
-        replies.send(dispatcher, tracker, domain, "utter_help_topics", kind="smalltalk",
-                     choices=topic_choices())
+        send(dispatcher, tracker, domain, "utter_help_topics", Kind.TOPICS, topic_buttons())

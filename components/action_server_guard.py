@@ -7,11 +7,12 @@ it sends `utter_unavailable` (clinic contact and emergency advice, with the disc
 `kind: unavailable`) instead. It sits in the NLU pipeline only so that Rasa loads it in every
 mode (`rasa run`, `rasa shell`) and for every channel; it does not touch messages.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,8 +22,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.events import Event
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.replies import compose
-from actions.settings import ACTION_SERVER_TIMEOUT_SECONDS
+from assistant.replies import unavailable
+from assistant.settings import action_server_timeout_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +35,24 @@ async def _run_or_apologise(
 ) -> List[Event]:
     try:
         return await asyncio.wait_for(
-            _original_run(self, output_channel, nlg, tracker, domain), ACTION_SERVER_TIMEOUT_SECONDS
+            _original_run(self, output_channel, nlg, tracker, domain), action_server_timeout_seconds()
         )
     except ActionExecutionRejection:  # a deliberate "not me" from an action: Rasa handles it
         raise
-    except Exception as error:  # noqa: BLE001 - whatever went wrong, the patient gets a reply
+    except Exception as error:
         # Only the conversation id and the error type: no message text in the logs.
-        logger.error("Action server unavailable for %s (conversation %s): %s",
-                     self.name(), tracker.sender_id, type(error).__name__)
-        message = compose({"responses": domain.responses}, tracker.get_latest_input_channel(),
-                          "utter_unavailable", kind="unavailable")
-        return [create_bot_utterance(message)]
+        logger.error(
+            "Action server unavailable for %s (conversation %s): %s",
+            self.name(),
+            tracker.sender_id,
+            type(error).__name__,
+        )
+        return [create_bot_utterance(unavailable(domain.responses, tracker.get_latest_input_channel()))]
 
 
 def install() -> None:
     """Idempotent: wrap RemoteAction.run once per process."""
-    RemoteAction.run = _run_or_apologise  # type: ignore[assignment]
+    RemoteAction.run = _run_or_apologise
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -57,11 +60,11 @@ class ActionServerGuard(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ActionServerGuard":
+    ) -> ActionServerGuard:
         install()
         return cls()
 

@@ -9,12 +9,13 @@ after this, so an urgent symptom in such a message is still escalated.
 
 The vocabulary is learnt from the training examples when the model is trained.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
-from typing import Any, Dict, Iterable, List, Optional, Set, Text
+from typing import Any, Dict, Iterable, List, Set
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -31,8 +32,8 @@ from spacy.lang.it.stop_words import STOP_WORDS as ITALIAN
 from spacy.lang.nl.stop_words import STOP_WORDS as DUTCH
 from spacy.lang.pt.stop_words import STOP_WORDS as PORTUGUESE
 
-INPUT_PROBLEM_ENTITY = "input_problem"
-FALLBACK_INTENT = "nlu_fallback"
+from assistant.names import FALLBACK_INTENT, INPUT_PROBLEM_ENTITY
+
 VOCABULARY_FILE = "vocabulary.json"
 
 # Function words that are common in other languages patients write in and are not English words
@@ -47,11 +48,11 @@ _MARKUP = re.compile(
 )
 
 
-def _is_latin_letter(char: Text) -> bool:
+def _is_latin_letter(char: str) -> bool:
     return unicodedata.name(char, "").startswith("LATIN")
 
 
-def looks_non_english(text: Text) -> bool:
+def looks_non_english(text: str) -> bool:
     """True when the words are mostly in another script, or use another language's function words."""
     words = _WORD.findall(text.lower())
     letters = [c for word in words for c in word]
@@ -64,12 +65,13 @@ def looks_non_english(text: Text) -> bool:
     return other >= 2 and other > english
 
 
-def words_of(text: Text) -> List[Text]:
+def words_of(text: str) -> List[str]:
     return _WORD.findall(text.lower())
 
 
-def input_problem(text: Optional[Text], vocabulary: Set[Text], max_chars: int,
-                  min_known_share: float) -> Optional[Text]:
+def input_problem(
+    text: str | None, vocabulary: Set[str], max_chars: int, min_known_share: float
+) -> str | None:
     """The problem that stops us answering `text`, or None when it can be answered."""
     text = (text or "").strip()
     if not text:
@@ -93,7 +95,7 @@ def input_problem(text: Optional[Text], vocabulary: Set[Text], max_chars: int,
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class InputGuard(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             # Longer messages are not questions we can answer well; the patient is asked to
             # shorten them (red flags in them are still found).
@@ -103,8 +105,13 @@ class InputGuard(GraphComponent):
             "min_known_share": 0.5,
         }
 
-    def __init__(self, config: Dict[Text, Any], vocabulary: Iterable[Text], model_storage: ModelStorage,
-                 resource: Resource) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        vocabulary: Iterable[str],
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> None:
         self.max_chars = int(config["max_chars"])
         self.min_known_share = float(config["min_known_share"])
         self.vocabulary = set(vocabulary)
@@ -112,20 +119,32 @@ class InputGuard(GraphComponent):
         self._resource = resource
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "InputGuard":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> InputGuard:
         return cls(config, (), model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "InputGuard":
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> InputGuard:
         with model_storage.read_from(resource) as directory:
             vocabulary = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
         return cls(config, vocabulary, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        self.vocabulary = {w for example in training_data.training_examples
-                           for w in words_of(example.get(TEXT) or "")}
+        self.vocabulary = {
+            w for example in training_data.training_examples for w in words_of(example.get(TEXT) or "")
+        }
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(self.vocabulary)), encoding="utf-8")
         return self._resource
@@ -135,17 +154,16 @@ class InputGuard(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            problem = input_problem(message.get(TEXT), self.vocabulary, self.max_chars,
-                                    self.min_known_share)
+            problem = input_problem(message.get(TEXT), self.vocabulary, self.max_chars, self.min_known_share)
             if problem:
                 mark_unanswerable(message, problem)
         return messages
 
 
-def mark_unanswerable(message: Message, problem: Text) -> None:
+def mark_unanswerable(message: Message, problem: str) -> None:
     entities = list(message.get(ENTITIES) or []) + [
-        {"entity": INPUT_PROBLEM_ENTITY, "value": problem, "start": 0, "end": 0,
-         "extractor": "InputGuard"}]
+        {"entity": INPUT_PROBLEM_ENTITY, "value": problem, "start": 0, "end": 0, "extractor": "InputGuard"}
+    ]
     message.set(ENTITIES, entities, add_to_output=True)
     message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 1.0}, add_to_output=True)
     # The ranking keeps what the classifier thought, for the review queue and evaluation.

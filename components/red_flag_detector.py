@@ -1,28 +1,20 @@
-"""Red-flag detection: the safety check that runs on every message, before any answer is chosen.
-
-Two layers; either one escalates, and the message's intent becomes `report_urgent_symptom`:
-1. `RedFlagMatcher`, deterministic: the symptoms in red_flags.yml, each with its urgency level
-   (`emergency` or `same_day`), read clause by clause. A symptom the patient denies ("no fever"),
-   asks about as a risk or hypothetical ("what if I get a fever"), tells as someone else's story,
-   says has gone, or has had for years before the operation is not a report; the denial or the
-   question covers only its own clause, never a report elsewhere in the message. Linear in the
-   length of the message.
+"""Red-flag detection: the safety check that runs on every message, on every channel, before any
+answer is chosen. Two layers; either one escalates, and the message's intent becomes
+`report_urgent_symptom`:
+1. the red-flag matcher (red_flag_matcher.py, red_flags.yml): symptoms at their urgency level,
+   read clause by clause;
 2. DIET's own `report_urgent_symptom` intent (trained on patient phrasings), for reports the
-   patterns do not know, unless the patterns understood every symptom word as a non-report.
-   DIET alone gives the `same_day` level.
+   patterns do not know, unless the patterns understood every symptom word as a non-report
+   ("no fever", "what if I get a fever"). DIET alone gives the `same_day` level.
 The escalated message carries `red_flag` entities (which symptoms, where in the text) and one
 `urgency` entity (the level): the audit trail of why a patient was escalated, and what
 action_urgent reads to choose the wording.
 """
+
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set, Text, Tuple
+from typing import Any, Dict, List
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,438 +22,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
 
-from actions.settings import URGENT_INTENT
-from spacy_pipeline import english_words
-
-PATTERNS_FILE = Path(__file__).with_name("red_flags.yml")
-EMERGENCY, SAME_DAY = "emergency", "same_day"
-LEVELS = (EMERGENCY, SAME_DAY)  # most urgent first
-
-SENTENCE_END = {".", "!", "?", ";"}
-# Between a denial and a persistence word ("hasn't really stopped", "not even touching it").
-PERSISTENCE_GAP = {"been", "really", "even", "yet", "fully", "completely", "actually", "at", "all",
-                   "properly", "totally", "much", "any"}
-# A verbal denial ("can't sleep", "don't want") stops at a new subject ("... the pain is so bad"),
-# unless the verb takes it as its object ("don't have the pain").
-NEW_SUBJECT = {"the", "my", "his", "her", "it", "its", "i", "he", "she", "they", "their", "this",
-               "that", "there", "we", "our"}
-TAKES_OBJECT = {"have", "has", "had", "got", "get", "feel", "felt", "notice", "noticed", "see",
-                "seen", "any", "been"}
-# What follows these is affirmed, not denied: "can't sit up without a crushing headache".
-DENIAL_STOPS = {"without", "except", "apart"}
-# "it went away", "that settled": the symptom named before has gone.
-REFERS_BACK = {"it", "that", "this", "they", "which", "both"}
-# After "gone", these keep the sense "has gone away" ("it's gone now"); any other word means a
-# change of state ("gone numb", "gone red").
-AFTER_GONE = {"now", "away", "completely", "totally", "since", "thankfully", "though", "already",
-              "entirely", "altogether", "by", "after", "overnight"}
-# Readings that count as a temperature: "38.5", "101", "39c", "101.2f" (see red_flags.yml).
-_NUMBER = re.compile(r"^(\d{2,3}(?:\.\d+)?)(°?[cf])?$")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
-
-
-@dataclass(frozen=True)
-class RedFlag:
-    """A red flag found in a message: which, at which level, and where (character offsets)."""
-
-    name: Text
-    level: Text
-    start: int
-    end: int
-
-
-@dataclass
-class Findings:
-    flags: List[RedFlag] = field(default_factory=list)
-    # Symptom words were found, and every one was understood as not a report (denied, asked
-    # about, someone else's, gone, long-standing): DIET's urgent vote is not trusted then.
-    dismissed: bool = False
-
-    @property
-    def level(self) -> Optional[Text]:
-        levels = {f.level for f in self.flags}
-        return next((level for level in LEVELS if level in levels), None)
-
-
-class _Mention(NamedTuple):
-    flag: Text
-    part: Text  # "any", "where", "all0", "all1", ...
-    start: int  # token offsets
-    end: int
-
-
-def typo_distance(a: Text, b: Text) -> int:
-    """Edits between two words: insertions, deletions, substitutions, swaps of neighbours."""
-    previous2: List[int] = []
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, y in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
-            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def allowed_typos(word: Text) -> int:
-    """How many slips a word of this length may have and still be read as itself."""
-    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
-
-
-def deletions(word: Text, times: int) -> Set[Text]:
-    """The word with up to `times` letters taken out (a typo index: two words within n edits
-    share a key with up to n letters out of each)."""
-    keys = {word}
-    for _ in range(times):
-        keys |= {k[:i] + k[i + 1:] for k in keys for i in range(len(k))}
-    return keys
-
-
-class RedFlagMatcher:
-    """The deterministic layer, usable on its own (tests, evaluation): `find(text)`."""
-
-    def __init__(self, nlp: Any, config_path: Path = PATTERNS_FILE) -> None:
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-        self.nlp = nlp
-        self.levels: Dict[Text, Text] = {}
-        self.chronic_ok: Set[Text] = set()
-        self.urgent_even_if_gone: Set[Text] = set()
-        self.groups: Dict[Text, int] = {}  # flag -> number of `all` lists
-        self.has_where: Set[Text] = set()
-        self.celsius = tuple(config["temperature_ranges"]["celsius"])
-        self.fahrenheit = tuple(config["temperature_ranges"]["fahrenheit"])
-        self.english_words = english_words.of_pipeline(nlp)
-        self.denial_reach = int(config["denial_reach"])
-
-        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        symptom_words: List[Text] = []
-        for name, spec in config["flags"].items():
-            if spec["level"] not in LEVELS:
-                raise ValueError(f"red flag {name}: unknown level {spec['level']!r}")
-            self.levels[name] = spec["level"]
-            if spec.get("chronic_ok"):
-                self.chronic_ok.add(name)
-            if spec.get("urgent_even_if_gone"):
-                self.urgent_even_if_gone.add(name)
-            parts: Dict[Text, List[Text]] = {}
-            if "any" in spec:
-                parts["any"] = spec["any"]
-            for index, phrases in enumerate(spec.get("all", [])):
-                parts[f"all{index}"] = phrases
-            self.groups[name] = len(spec.get("all", []))
-            if "where" in spec:
-                parts["where"] = spec["where"]
-                self.has_where.add(name)
-            if "not" in spec:
-                parts["not"] = spec["not"]
-            for part, phrases in parts.items():
-                if part != "not":
-                    symptom_words += [str(p) for p in phrases]
-                self._add(f"flag|{name}|{part}", phrases)
-        # Typo correction targets: the words of the symptoms and places (not of the markers).
-        self.keywords = self._keywords(symptom_words)
-        self.deletion_index: Dict[Text, Set[Text]] = defaultdict(set)
-        for word in self.keywords:
-            for key in deletions(word, allowed_typos(word)):
-                self.deletion_index[key].add(word)
-        for kind in ("not_symptoms", "denials", "persistence", "clause_breaks", "contrasts", "unchanged",
-                     "subordinate_breaks", "subject_starts",
-                     "not_a_report", "report_anyway", "still", "back", "gone", "chronic", "new"):
-            self._add(f"marker|{kind}", config.get(kind, []))
-
-    # --- building -----------------------------------------------------------------------------
-    def _pattern_doc(self, phrase: Any) -> Doc:
-        doc = self.nlp.make_doc(str(phrase).lower().translate(_QUOTES))
-        for token in doc:
-            token.norm_ = self._temperature(token.norm_) or token.norm_
-        return doc
-
-    def _add(self, label: Text, phrases: Iterable[Any]) -> None:
-        docs = [self._pattern_doc(p) for p in phrases]
-        if docs:
-            self.matcher.add(label, docs)
-
-    def _keywords(self, phrases: Iterable[Text]) -> Set[Text]:
-        words = {t.norm_ for p in phrases for t in self._pattern_doc(p)}
-        return {w for w in words if len(w) >= 4 and w.isalpha()}
-
-    # --- reading a message ---------------------------------------------------------------------
-    def _temperature(self, word: Text) -> Optional[Text]:
-        match = _NUMBER.match(word)
-        if not match:
-            return None
-        value = float(match.group(1))
-        low_c, high_c = self.celsius
-        low_f, high_f = self.fahrenheit
-        if low_c <= value <= high_c or low_f <= value <= high_f:
-            return "tempreading" if match.group(2) else "tempnumber"
-        return None
-
-    def _normalise(self, word: Text) -> Text:
-        """A temperature reading as "tempnumber", a year as "yearnumber", a misspelt symptom word
-        as the word, else as is."""
-        temperature = self._temperature(word)
-        if temperature:
-            return temperature
-        if len(word) == 4 and word.isdigit() and 1950 <= int(word) <= 2100:
-            return "yearnumber"  # "after his op in 2015": a story from the past
-        if word in self.keywords or not word.isalpha() or word in self.english_words:
-            return word
-        slips = allowed_typos(word)
-        if not slips:
-            return word
-        distances = {k: typo_distance(word, k) for key in deletions(word, slips)
-                     for k in self.deletion_index.get(key, ())}
-        distances = {k: d for k, d in distances.items() if d <= min(slips, allowed_typos(k))}
-        if not distances:
-            return word
-        best = min(distances.values())
-        closest = [k for k, d in distances.items() if d == best]
-        return closest[0] if len(closest) == 1 else word  # a tie: not sure which word was meant
-
-    def tokens(self, text: Text) -> Doc:
-        # Lower case letter by letter, so that offsets into the text stay the same ("WONT STOP").
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text.translate(_QUOTES))
-        doc = self.nlp.make_doc(lowered)
-        for token in doc:
-            token.norm_ = self._normalise(token.norm_)
-        return doc
-
-    def find(self, text: Text) -> Findings:
-        doc = self.tokens(text or "")
-        n = len(doc)
-        markers: Dict[Text, List[Tuple[int, int]]] = defaultdict(list)
-        mentions: List[_Mention] = []
-        exceptions: Dict[Text, List[Tuple[int, int]]] = defaultdict(list)  # flag -> `not` spans
-        for match_id, start, end in self.matcher(doc):
-            label = self.nlp.vocab.strings[match_id]
-            kind, _, rest = label.partition("|")
-            if kind == "marker":
-                markers[rest].append((start, end))
-            else:
-                flag, part = rest.split("|")
-                if part == "not":
-                    exceptions[flag].append((start, end))
-                else:
-                    mentions.append(_Mention(flag, part, start, end))
-
-        masked = [False] * n
-        for start, end in markers["not_symptoms"]:
-            for i in range(start, end):
-                masked[i] = True
-        kept = [m for m in mentions if not any(masked[m.start:m.end])
-                and not any(s <= m.start < e or m.start <= s < m.end for s, e in exceptions[m.flag])]
-        # An idiom or other sense of a symptom word ("nearly passed out when I saw the bill") is
-        # understood too: it counts towards dismissing DIET's urgent vote.
-        understood_as_idiom = len(kept) < len([m for m in mentions if m.part != "where"])
-        mentions = kept
-
-        sentence, clause, subordinate = self._segments(doc, markers)
-        in_symptom = [False] * n
-        for m in mentions:
-            if m.part != "where":
-                for i in range(m.start, m.end):
-                    in_symptom[i] = True
-        in_denial = self._denials(doc, markers, in_symptom, clause)
-        # A clause and the clauses hanging on it ("my pain is worse | than before the op", "is
-        # a leak | after surgery common?") are read together: a question or a "new" covers all.
-        group = list(range(max(clause, default=0) + 1))
-        sentence_of_clause = [0] * len(group)
-        for i, c in enumerate(clause):
-            sentence_of_clause[c] = sentence[i]
-        for c in sorted(subordinate):
-            group[c] = group[c - 1]
-        asked = {group[c] for c in self._clauses_with(markers["not_a_report"], clause,
-                                                       markers["report_anyway"])}
-        not_report = {c for c in range(len(group)) if group[c] in asked}
-        # Clauses that name a symptom: a phrase of its own, or one part of a symptom whose other
-        # parts the sentence also names ("warm" alone, without a wound or a leg, is not one).
-        parts_named: Dict[Tuple[Text, int], Set[Text]] = defaultdict(set)
-        for m in mentions:
-            parts_named[(m.flag, sentence[m.start])].add(m.part)
-            if m.part == "where":  # "How long should the headache last? Mine is worse sitting up."
-                parts_named[(m.flag, sentence[m.start] + 1)].add(m.part)
-        symptom_clauses = {clause[m.start] for m in mentions if m.part != "where" and (
-            m.part == "any" or self._complete(m.flag, parts_named[(m.flag, sentence[m.start])]))}
-        gone = self._gone_clauses(doc, markers, clause, subordinate, symptom_clauses)
-        chronic = bool(markers["chronic"])
-        # "new", "worse", "since the op" speak for their sentence up to a contrast ("my leg pain
-        # before surgery was agony, but since the op it's 2/10").
-        contrast_starts = {clause[s] for s, _ in markers["contrasts"]}
-        segment, current = [0] * len(group), 0
-        for c in range(len(group)):
-            if c in contrast_starts or (c > 0 and sentence_of_clause[c] != sentence_of_clause[c - 1]):
-                current += 1
-            segment[c] = current
-        in_chronic = {i for s, e in markers["chronic"] for i in range(s, e)}  # "nothing new"
-        new_segments = {segment[clause[s]] for s, e in markers["new"]
-                        if clause[s] not in not_report and not in_chronic & set(range(s, e))
-                        and not in_denial[s]}  # "not worse"
-        unchanged_segments = {segment[clause[s]] for s, _ in markers["unchanged"]}
-
-        def reported(m: _Mention) -> bool:
-            c = clause[m.start]
-            return not denied(m) and c not in not_report and (
-                c not in gone or m.flag in self.urgent_even_if_gone)
-
-        def denied(m: _Mention) -> bool:
-            return in_denial[m.start]
-
-        by_sentence: Dict[Tuple[Text, int], Dict[Text, List[_Mention]]] = defaultdict(lambda: defaultdict(list))
-        symptom_words = False  # symptom words seen, none of them reported
-        for m in mentions:
-            if m.part == "where":
-                # A place counts wherever it is named in the sentence ("could my wound be
-                # infected, it's red"), except inside a denial ("no chest pain, but my calf...").
-                if not denied(m):  # the place counts in its sentence and the next one
-                    by_sentence[(m.flag, sentence[m.start])]["where"].append(m)
-                    by_sentence[(m.flag, sentence[m.start] + 1)]["where"].append(m)
-                continue
-            symptom_words = True
-            if m.flag in self.chronic_ok and (
-                    segment[clause[m.start]] in unchanged_segments
-                    or (chronic and segment[clause[m.start]] not in new_segments)):
-                continue  # the long-standing symptom the surgery is for, or one that is unchanged
-            if reported(m):
-                by_sentence[(m.flag, sentence[m.start])][m.part].append(m)
-
-        flags: Dict[Text, RedFlag] = {}
-        for (flag, sent), parts in sorted(by_sentence.items(), key=lambda kv: kv[0][1]):
-            if flag in flags:
-                continue
-            found = parts.get("any", [])
-            if not found and self._complete(flag, {p for p, ms in parts.items() if ms}):
-                found = [m for i in range(self.groups[flag]) for m in parts[f"all{i}"]]
-            if found:
-                first = min(found, key=lambda m: m.start)
-                last = max(found, key=lambda m: m.end)
-                flags[flag] = RedFlag(flag, self.levels[flag], doc[first.start].idx,
-                                      doc[last.end - 1].idx + len(doc[last.end - 1]))
-        return Findings(list(flags.values()), dismissed=(symptom_words or understood_as_idiom) and not flags)
-
-    # --- the parts of `find` -------------------------------------------------------------------
-    def _complete(self, flag: Text, parts: Set[Text]) -> bool:
-        """Whether `parts` has every list of the flag's `all` (and its `where`, if it has one)."""
-        groups = self.groups[flag]
-        return bool(groups) and all(f"all{i}" in parts for i in range(groups)) and (
-            flag not in self.has_where or "where" in parts)
-
-    @staticmethod
-    def _segments(doc: Doc, markers: Dict[Text, List[Tuple[int, int]]]
-                  ) -> Tuple[List[int], List[int], Set[int]]:
-        """Sentence and clause number of each token, in one pass, and the clauses that hang on
-        the one before ("when I stand", "because ...")."""
-        n = len(doc)
-        question_ends = {e for _, e in markers["not_a_report"]}
-        inside_question = {i for s, e in markers["not_a_report"] for i in range(s + 1, e)}
-        clause_starts = [False] * n
-        subordinate_starts = [False] * n
-        for kind in ("clause_breaks", "subordinate_breaks"):
-            for start, _ in markers[kind]:
-                # "how likely is it that ..." is one question, not two clauses
-                if doc[start].is_alpha and (start in question_ends or start - 1 in question_ends
-                                            or start in inside_question):
-                    continue
-                if doc[start].is_punct and start > 0 and not doc[start - 1].whitespace_ and (
-                        not doc[start].whitespace_):
-                    continue  # a hyphen inside a word: "sister-in-law", "post-op"
-                clause_starts[start] = True
-                subordinate_starts[start] = kind == "subordinate_breaks"
-        for start, _ in markers["subject_starts"]:  # ", my ..." / "and it ..." / "or the ..."
-            if start > 0 and doc[start - 1].norm_ in {",", "and", "or", "&", "n"}:
-                clause_starts[start - 1] = True
-        sentence, clause = [0] * n, [0] * n
-        subordinate: Set[int] = set()
-        s = c = 0
-        for i, token in enumerate(doc):
-            if clause_starts[i] and i > 0:
-                c += 1
-                if subordinate_starts[i]:
-                    subordinate.add(c)
-            sentence[i], clause[i] = s, c
-            if token.text in SENTENCE_END or "\n" in token.text or (
-                    token.is_punct and any(ch in token.text for ch in "!?.")):
-                s += 1
-                c += 1
-        return sentence, clause, subordinate
-
-    def _denials(self, doc: Doc, markers: Dict[Text, List[Tuple[int, int]]],
-                 in_symptom: List[bool], clause: List[int]) -> List[bool]:
-        """Which tokens a real denial covers. A cue that is part of a symptom phrase ("can't
-        pee") or followed by a persistence word ("won't stop", "hasn't gone away") denies
-        nothing; a denial reaches `denial_reach` tokens into its own clause at most."""
-        n = len(doc)
-        persistence_at = [False] * n
-        for start, _ in markers["persistence"]:
-            persistence_at[start] = True
-        in_denial = [False] * n
-        for start, end in markers["denials"]:
-            if any(in_symptom[start:end]):
-                continue
-            nxt = end
-            while nxt < n and nxt < end + 3 and doc[nxt].norm_ in PERSISTENCE_GAP:
-                nxt += 1
-            if nxt < n and persistence_at[nxt]:
-                continue
-            verbal = doc[end - 1].norm_ == "not"
-            for i in range(end, min(n, end + self.denial_reach)):
-                word = doc[i].norm_
-                if clause[i] != clause[start] or word in DENIAL_STOPS or (
-                        verbal and word in NEW_SUBJECT and doc[i - 1].norm_ not in TAKES_OBJECT):
-                    break
-                in_denial[i] = True
-        return in_denial
-
-    @staticmethod
-    def _clauses_with(spans: List[Tuple[int, int]], clause: List[int],
-                      overriding: List[Tuple[int, int]]) -> Set[int]:
-        covered = {i for s, e in overriding for i in range(s, e)}
-        return {clause[s] for s, e in spans if not any(i in covered for i in range(s, e))}
-
-    def _gone_clauses(self, doc: Doc, markers: Dict[Text, List[Tuple[int, int]]], clause: List[int],
-                      subordinate: Set[int], symptom_clauses: Set[int]) -> Set[int]:
-        """Clauses whose symptoms are said to have gone: the marker's own clause, or the one
-        before it (with the clauses hanging on it) when the marker's clause names no symptom
-        ("had a fever for a day after the op, it's gone now")."""
-
-        def with_previous(c: int) -> Set[int]:
-            """The last clause before `c` that names a symptom, with the clauses hanging on it."""
-            t = c - 1
-            while t > 0 and t not in symptom_clauses:
-                t -= 1
-            group = {t}
-            while t in subordinate:
-                t -= 1
-                group.add(t)
-            return group
-
-        n = len(doc)
-        denial_words = {"not", "no", "never", "nothing"}
-        gone: Set[int] = set()
-        for start, end in markers["gone"]:
-            if any(doc[j].norm_ in denial_words for j in range(max(0, start - 3), start)):
-                continue  # "hasn't gone away", "not settled": still there
-            if doc[end - 1].norm_ == "gone" and end < n and clause[end] == clause[start] and (
-                    doc[end].is_alpha and doc[end].norm_ not in AFTER_GONE):
-                continue  # "gone numb", "gone all red": a change, not a recovery
-            c = clause[start]
-            refers_back = any(doc[j].norm_ in REFERS_BACK for j in range(max(0, start - 3), start))
-            if c not in symptom_clauses or refers_back:
-                gone |= with_previous(c) if c > 0 else set()
-            if c in symptom_clauses:
-                gone.add(c)
-        for start, _ in markers["still"]:
-            gone.discard(clause[start])
-        gone_tokens = {i for s, e in markers["gone"] for i in range(s, e)}
-        for start, end in markers["back"]:
-            if any(i in gone_tokens for i in range(start, end)):
-                continue  # "it's back to normal"
-            gone -= {clause[start]} | with_previous(clause[start])
-        return gone
+from assistant.names import FALLBACK_INTENT, RED_FLAG_ENTITY, URGENCY_ENTITY, URGENT_INTENT
+from components.red_flag_matcher import SAME_DAY, Findings, RedFlagMatcher
 
 
 @DefaultV1Recipe.register(
@@ -469,17 +32,22 @@ class RedFlagMatcher:
 )
 class RedFlagDetector(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         # DIET's confidence in report_urgent_symptom at or above which we escalate.
         return {"nlu_threshold": 0.85}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self.nlu_threshold = float(config["nlu_threshold"])
-        self._matcher: Optional[RedFlagMatcher] = None
+        self._matcher: RedFlagMatcher | None = None
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RedFlagDetector":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagDetector:
         return cls(config)
 
     @staticmethod
@@ -500,9 +68,12 @@ class RedFlagDetector(GraphComponent):
                 # DIET said urgent but the patterns understood every symptom as a non-report
                 # ("no fever", "what if I get a fever"): take the best other intent; the actions
                 # apply the confidence threshold to it.
-                others = [r for r in message.get(INTENT_RANKING_KEY) or []
-                          if r.get("name") not in (URGENT_INTENT, "nlu_fallback")]
-                best = others[0] if others else {"name": "nlu_fallback", "confidence": 0.0}
+                others = [
+                    r
+                    for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get("name") not in (URGENT_INTENT, FALLBACK_INTENT)
+                ]
+                best = others[0] if others else {"name": FALLBACK_INTENT, "confidence": 0.0}
                 message.set(INTENT, dict(best), add_to_output=True)
         return messages
 
@@ -510,16 +81,35 @@ class RedFlagDetector(GraphComponent):
     def _escalate(message: Message, findings: Findings, nlu_confidence: float) -> None:
         text = message.get(TEXT) or ""
         level = findings.level or SAME_DAY  # DIET alone: contact the team today
-        entities = list(message.get(ENTITIES) or []) + [
-            {"entity": "red_flag", "value": f.name, "start": f.start, "end": f.end,
-             "text": text[f.start:f.end], "extractor": "RedFlagDetector"}
-            for f in findings.flags
-        ] + [{"entity": "urgency", "value": level, "start": 0, "end": 0,
-              "extractor": "RedFlagDetector"}]
+        entities = (
+            list(message.get(ENTITIES) or [])
+            + [
+                {
+                    "entity": RED_FLAG_ENTITY,
+                    "value": f.name,
+                    "start": f.start,
+                    "end": f.end,
+                    "text": text[f.start : f.end],
+                    "extractor": "RedFlagDetector",
+                }
+                for f in findings.flags
+            ]
+            + [
+                {
+                    "entity": URGENCY_ENTITY,
+                    "value": level,
+                    "start": 0,
+                    "end": 0,
+                    "extractor": "RedFlagDetector",
+                }
+            ]
+        )
         message.set(ENTITIES, entities, add_to_output=True)
         message.set(INTENT, {"name": URGENT_INTENT, "confidence": 1.0}, add_to_output=True)
         # The ranking keeps DIET's own confidence, so evaluation can tell the two layers apart.
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != URGENT_INTENT]
-        message.set(INTENT_RANKING_KEY,
-                    [{"name": URGENT_INTENT, "confidence": nlu_confidence}] + ranking,
-                    add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY,
+            [{"name": URGENT_INTENT, "confidence": nlu_confidence}] + ranking,
+            add_to_output=True,
+        )

@@ -5,10 +5,11 @@
 /chat/webchat.js the rasa-webchat widget, from node_modules (installed by `make`, pinned by
                  package-lock.json). The widget talks to Rasa's `socketio` channel.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -19,33 +20,32 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FILES = {
     "page": (PROJECT_ROOT / "webchat" / "index.html", "text/html; charset=utf-8"),
     "embed": (PROJECT_ROOT / "webchat" / "embed.js", "application/javascript; charset=utf-8"),
-    "widget": (PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js",
-               "application/javascript; charset=utf-8"),
+    "widget": (
+        PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js",
+        "application/javascript; charset=utf-8",
+    ),
 }
 
 
-async def _serve(name: Text) -> HTTPResponse:
+async def _serve(name: str) -> HTTPResponse:
     path, content_type = FILES[name]
     if not path.exists():
         return response.text(
             "The chat widget is not installed on this server: run `make run` to install it.",
             status=503,
         )
-    return await response.file(path, mime_type=content_type,
-                               headers={"Cache-Control": "no-cache"})
+    return await response.file(path, mime_type=content_type, headers={"Cache-Control": "no-cache"})
 
 
 class ChatPage(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "chat_page"
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return "/chat"  # joined to "/webhooks/" as an absolute path, so it stays /chat
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("chat_page", __name__)
 
         @chat.route("/", methods=["GET"], strict_slashes=False)

@@ -7,20 +7,23 @@ Better than Rasa's stock Twilio connector in the ways a clinic needs:
 - the conversation id is a keyed hash of the phone number, so numbers never reach the tracker
   store or the logs;
 - a first-contact notice (the last line of the first reply) that SMS is not private;
+- choices become numbered options (before the disclaimer, the last line); "2" picks the 2nd
+  choice of the previous reply (the buttons Rasa stored with it);
 - HELP gives the topics and the clinic's number; STOP and the other opt-out words get no reply
-  (Twilio handles them); "2" picks the 2nd numbered option of the previous reply.
+  (Twilio handles them).
 
 Environment: TWILIO_AUTH_TOKEN (required), TWILIO_WEBHOOK_URL (the public URL Twilio calls,
 when a proxy changes it), SMS_SENDER_ID_SECRET (key for the number hash; defaults to one
 derived from the auth token).
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -31,17 +34,27 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from actions.replies import SMS_CHANNEL, compose, disclaimer, response_text
+from assistant.names import HELP_TOPICS_INTENT, payload
+from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
 
 logger = logging.getLogger(__name__)
 
 # Twilio's own opt-out and opt-in keywords: Twilio answers these itself.
-TWILIO_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
-                   "START", "UNSTOP"}
+TWILIO_KEYWORDS = {
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+    "START",
+    "UNSTOP",
+}
 HELP_KEYWORDS = {"HELP", "INFO"}
-HELP_PAYLOAD = "/help_topics"
 MAX_SMS_CHARS = 1600  # Twilio's hard limit for one message
-PRIVACY_NOTICE_RESPONSE = "utter_sms_privacy_notice"
+SMS_CHANNEL = "twilio"  # our name, and the `channel:` of the SMS variations in domain.yml
 
 
 class TwilioForm(dict):
@@ -49,23 +62,35 @@ class TwilioForm(dict):
     (sanic's `request.form` drops those). `getall` is what twilio's validator reads."""
 
     @classmethod
-    def parse(cls, request: Request) -> "TwilioForm":
+    def parse(cls, request: Request) -> TwilioForm:
         return cls(parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
-    def getall(self, name: Text) -> List[Text]:
+    def getall(self, name: str) -> List[str]:
         return self[name]
 
-    def first(self, name: Text) -> Optional[Text]:
+    def first(self, name: str) -> str | None:
         return self[name][0] if name in self else None
 
 
-def conversation_id(phone_number: Text, secret: bytes) -> Text:
+def conversation_id(phone_number: str, secret: bytes) -> str:
     """A stable id for a number that does not reveal it (HMAC-SHA256 with our secret)."""
     digest = hmac.new(secret, phone_number.strip().encode("utf-8"), hashlib.sha256).hexdigest()
     return f"sms-{digest[:32]}"
 
 
-def fit_sms(text: Text, sms_disclaimer: Text) -> Text:
+def render_sms(message: Dict[str, Any], sms_disclaimer: str) -> str:
+    """A message as one SMS: its choices as numbered options before the disclaimer."""
+    text = str(message.get("text") or "")
+    options = [f"{n} {button['title']}" for n, button in enumerate(message.get("buttons") or [], start=1)]
+    if not options:
+        return text
+    if text.endswith(sms_disclaimer):
+        body = text[: -len(sms_disclaimer)].rstrip("\n")
+        return "\n".join([body, *options, sms_disclaimer])
+    return "\n".join([text, *options])
+
+
+def fit_sms(text: str, sms_disclaimer: str) -> str:
     """Keep a message within Twilio's limit without ever losing the disclaimer."""
     if len(text) <= MAX_SMS_CHARS:
         return text
@@ -73,7 +98,7 @@ def fit_sms(text: Text, sms_disclaimer: Text) -> Text:
     return text[:room].rstrip() + "...\n" + sms_disclaimer
 
 
-def twiml(messages: List[Text], sms_disclaimer: Text = "") -> HTTPResponse:
+def twiml(messages: List[str], sms_disclaimer: str = "") -> HTTPResponse:
     reply = MessagingResponse()
     for text in messages:
         reply.message(fit_sms(text, sms_disclaimer))
@@ -82,18 +107,18 @@ def twiml(messages: List[Text], sms_disclaimer: Text = "") -> HTTPResponse:
 
 class TwilioSMSInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
-        return SMS_CHANNEL  # "twilio": keeps the stock path /webhooks/twilio/webhook
+    def name(cls) -> str:
+        return SMS_CHANNEL  # keeps the stock path /webhooks/twilio/webhook
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioSMSInput":
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> TwilioSMSInput:
         return cls(
             auth_token=os.environ.get("TWILIO_AUTH_TOKEN", ""),
             public_url=os.environ.get("TWILIO_WEBHOOK_URL", ""),
             sender_secret=os.environ.get("SMS_SENDER_ID_SECRET", ""),
         )
 
-    def __init__(self, auth_token: Text, public_url: Text = "", sender_secret: Text = "") -> None:
+    def __init__(self, auth_token: str, public_url: str = "", sender_secret: str = "") -> None:
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.public_url = public_url
         if not auth_token:
@@ -134,18 +159,20 @@ class TwilioSMSInput(InputChannel):
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name()))
-            except Exception as error:  # noqa: BLE001 - the patient still gets a reply
+            except Exception as error:
                 logger.error("SMS handling failed for %s: %s", sender_id, type(error).__name__)
-            domain = {"responses": agent.domain.responses}
-            replies = [m["text"] for m in collector.messages if m.get("text")]
-            if not replies:
-                replies = [compose(domain, SMS_CHANNEL, "utter_unavailable", kind="unavailable")["text"]]
+            responses = agent.domain.responses
+            sms_disclaimer = disclaimer(responses, SMS_CHANNEL)
+            messages = [m for m in collector.messages if m.get("text")] or [
+                unavailable(responses, SMS_CHANNEL)
+            ]
+            replies = [render_sms(m, sms_disclaimer) for m in messages]
             if not self._has_written_before(tracker):
                 # A last line of the same SMS (one text per reply): an urgent reply must still
                 # begin with "Urgent".
-                notice = response_text(domain, PRIVACY_NOTICE_RESPONSE, SMS_CHANNEL)
+                notice = response_text(responses, SMS_PRIVACY_NOTICE_RESPONSE, SMS_CHANNEL)
                 replies[-1] = f"{replies[-1]}\n{notice}"
-            return twiml(replies, disclaimer(domain, SMS_CHANNEL))
+            return twiml(replies, sms_disclaimer)
 
         return sms
 
@@ -154,13 +181,13 @@ class TwilioSMSInput(InputChannel):
         return tracker is not None and any(isinstance(e, UserUttered) for e in tracker.events)
 
     @staticmethod
-    def _resolve(body: Text, tracker: Any) -> Text:
-        """HELP becomes the topic menu; a number picks an option of our previous message."""
+    def _resolve(body: str, tracker: Any) -> str:
+        """HELP becomes the topic menu; a number picks a choice of our previous message."""
         if body.upper() in HELP_KEYWORDS:
-            return HELP_PAYLOAD
+            return payload(HELP_TOPICS_INTENT)
         if body.isascii() and body.isdigit() and tracker is not None:
             last_bot = next((e for e in reversed(tracker.events) if isinstance(e, BotUttered)), None)
-            options = (last_bot.metadata or {}).get("options", []) if last_bot else []
-            if 1 <= int(body) <= len(options):
-                return options[int(body) - 1]
+            buttons = (last_bot.data or {}).get("buttons") or [] if last_bot else []
+            if 1 <= int(body) <= len(buttons):
+                return str(buttons[int(body) - 1]["payload"])
         return body

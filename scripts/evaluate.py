@@ -1,4 +1,5 @@
-"""`make eval`: how well the assistant understands patients, written to reports/ (not committed).
+"""`make eval` (python -m scripts.evaluate): how well the assistant understands patients, written
+to reports/ (not committed).
 
 - cross-validation of the NLU on the training data (rasa test nlu --cross-validation)
 - the held-out FAQ test set: per-intent precision/recall and the confusion matrix (PNG)
@@ -8,6 +9,7 @@
   own (blind sets apart), through the whole NLU
 - reports/report.md with the numbers
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,21 +18,20 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import DefaultDict, Tuple
 
+from assistant import content, paths
+from assistant.content import nlu_examples
+from assistant.names import NOT_ANSWERED_INTENTS, URGENCY_ENTITY, URGENT_INTENT
+from tests.safety_sets import all_sets, measure
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from actions.content import ANSWERS  # noqa: E402
-from tests.helpers import nlu_examples  # noqa: E402
-from tests.safety_sets import all_sets, measure  # noqa: E402
+ROOT = paths.PROJECT_ROOT
 
 REPORTS = ROOT / "reports"
 MODEL = ROOT / "models" / "spine-faq.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 TEST_SET = ROOT / "tests" / "data" / "nlu_test_set.yml"
 BLIND_SET = ROOT / "tests" / "data" / "nlu_blind_set.yml"
-DEFLECTING = {"out_of_scope", "out_of_scope_medical", "personal_advice", "nlu_fallback"}
-URGENT = "report_urgent_symptom"
 
 
 def rasa_test(*args: str) -> None:
@@ -44,82 +45,127 @@ async def parse_all(texts):
     return {t: await agent.parse_message(t) for t in texts}
 
 
-def urgency(parsed) -> "str | None":
-    if parsed["intent"]["name"] != URGENT:
+def urgency(parsed) -> str | None:
+    if parsed["intent"]["name"] != URGENT_INTENT:
         return None
-    return next(e["value"] for e in parsed["entities"] if e["entity"] == "urgency")
+    return next(e["value"] for e in parsed["entities"] if e["entity"] == URGENCY_ENTITY)
 
 
-def answer_outcomes(pairs, predicted):
+Counts = DefaultDict[str, int]
+
+
+def answer_outcomes(pairs, predicted) -> Tuple[DefaultDict[str, Counts], Counts, Counts]:
     """Per expected section: right section / wrong answer / deflected, as a patient sees it."""
-    per_section = defaultdict(lambda: defaultdict(int))
-    totals = defaultdict(int)
-    out_of_scope = defaultdict(int)
-    for (truth, _), guess in zip(pairs, predicted):
-        if truth in ANSWERS:
-            section = ANSWERS[truth].sections[0]
-            if guess in ANSWERS and section in ANSWERS[guess].sections:
+    answers = content.answers()
+    per_section: DefaultDict[str, Counts] = defaultdict(lambda: defaultdict(int))
+    totals: Counts = defaultdict(int)
+    out_of_scope: Counts = defaultdict(int)
+    for (truth, _), guess in zip(pairs, predicted, strict=True):
+        if truth in answers:
+            section = answers[truth].sections[0]
+            if guess in answers and section in answers[guess].sections:
                 outcome = "right"
-            elif guess in ANSWERS:
+            elif guess in answers:
                 outcome = "wrong"
             else:
                 outcome = "deflected"
             per_section[section][outcome] += 1
             totals[outcome] += 1
-        elif truth in DEFLECTING:
-            out_of_scope["deflected" if guess not in ANSWERS else "answered"] += 1
+        elif truth in NOT_ANSWERED_INTENTS:
+            out_of_scope["deflected" if guess not in answers else "answered"] += 1
     return per_section, totals, out_of_scope
 
 
 def main() -> int:
     REPORTS.mkdir(exist_ok=True)
     rasa_test("--nlu", str(TEST_SET), "--model", str(MODEL), "--out", str(REPORTS / "test_set"))
-    rasa_test("--nlu", "data/nlu.yml", "--config", "config.yml", "--cross-validation",
-              "--folds", "3", "--out", str(REPORTS / "cross_validation"))
+    rasa_test(
+        "--nlu",
+        "data/nlu.yml",
+        "--config",
+        "config.yml",
+        "--cross-validation",
+        "--folds",
+        "3",
+        "--out",
+        str(REPORTS / "cross_validation"),
+    )
 
-    sets = {"held-out test set": nlu_examples(TEST_SET), "blind set (never tuned on)": nlu_examples(BLIND_SET)}
+    sets = {
+        "held-out test set": nlu_examples(TEST_SET),
+        "blind set (never tuned on)": nlu_examples(BLIND_SET),
+    }
     safety = all_sets()
     texts = {t for pairs in sets.values() for _, t in pairs} | {
-        t for s in safety for t in s.urgent + s.not_urgent}
+        t for s in safety for t in s.urgent + s.not_urgent
+    }
     parsed = asyncio.run(parse_all(sorted(texts)))
 
     lines = ["# NLU evaluation report", ""]
     test_report = json.loads((REPORTS / "test_set" / "intent_report.json").read_text())
     cv_report = json.loads((REPORTS / "cross_validation" / "intent_report.json").read_text())
-    lines += [f"- held-out test set ({len(pairs)} questions): intent accuracy "
-              f"{test_report['accuracy']:.3f}, weighted F1 {test_report['weighted avg']['f1-score']:.3f}",
-              f"- 3-fold cross-validation on the training data: intent accuracy "
-              f"{cv_report['accuracy']:.3f}, weighted F1 {cv_report['weighted avg']['f1-score']:.3f}",
-              "- confusion matrix: `test_set/intent_confusion_matrix.png`", ""]
+    lines += [
+        f"- held-out test set ({len(sets['held-out test set'])} questions): intent accuracy "
+        f"{test_report['accuracy']:.3f}, weighted F1 {test_report['weighted avg']['f1-score']:.3f}",
+        f"- 3-fold cross-validation on the training data: intent accuracy "
+        f"{cv_report['accuracy']:.3f}, weighted F1 {cv_report['weighted avg']['f1-score']:.3f}",
+        "- confusion matrix: `test_set/intent_confusion_matrix.png`",
+        "",
+    ]
     for set_name, pairs in sets.items():
         per_section, totals, out_of_scope = answer_outcomes(
-            pairs, [parsed[t]["intent"]["name"] for _, t in pairs])
+            pairs, [parsed[t]["intent"]["name"] for _, t in pairs]
+        )
         answered = sum(totals.values())
-        lines += [f"## What patients get: {set_name}", "",
-                  f"In-scope questions: right section {totals['right'] / answered:.3f}, wrong answer "
-                  f"{totals['wrong'] / answered:.3f}, deflected {totals['deflected'] / answered:.3f} "
-                  f"({answered} questions). Out-of-scope deflected: "
-                  f"{out_of_scope['deflected'] / max(1, sum(out_of_scope.values())):.3f} "
-                  f"({sum(out_of_scope.values())} questions). Escalated as urgent: "
-                  f"{sum(parsed[t]['intent']['name'] == URGENT for _, t in pairs)}.", "",
-                  "| section | right | wrong | deflected |", "|---|---|---|---|"]
+        lines += [
+            f"## What patients get: {set_name}",
+            "",
+            f"In-scope questions: right section {totals['right'] / answered:.3f}, wrong answer "
+            f"{totals['wrong'] / answered:.3f}, deflected {totals['deflected'] / answered:.3f} "
+            f"({answered} questions). Out-of-scope deflected: "
+            f"{out_of_scope['deflected'] / max(1, sum(out_of_scope.values())):.3f} "
+            f"({sum(out_of_scope.values())} questions). Escalated as urgent: "
+            f"{sum(parsed[t]['intent']['name'] == URGENT_INTENT for _, t in pairs)}.",
+            "",
+            "| section | right | wrong | deflected |",
+            "|---|---|---|---|",
+        ]
         for section, counts in sorted(per_section.items()):
             n = sum(counts.values())
-            lines.append(f"| {section} | {counts['right'] / n:.2f} | {counts['wrong'] / n:.2f} | "
-                         f"{counts['deflected'] / n:.2f} |")
+            lines.append(
+                f"| {section} | {counts['right'] / n:.2f} | {counts['wrong'] / n:.2f} | "
+                f"{counts['deflected'] / n:.2f} |"
+            )
         lines.append("")
-    lines += ["## Safety (through the whole NLU: patterns and DIET)", "",
-              "| set | urgent recall | emergency level | false escalation |", "|---|---|---|---|"]
+    lines += [
+        "## Safety (through the whole NLU: patterns and DIET)",
+        "",
+        "| set | urgent recall | emergency level | false escalation |",
+        "|---|---|---|---|",
+    ]
     for s in safety:
         outcome = measure(s.name, [s], lambda t: urgency(parsed[t]))
-        lines.append(f"| {s.name}{' (blind)' if s.blind else ''} ({outcome.urgent} + {outcome.calm}) | "
-                     f"{outcome.recall:.3f} | {outcome.emergency_recall:.3f} | "
-                     f"{outcome.false_escalation:.3f} |")
-    lines += ["", "## Per intent (held-out test set)", "", "| intent | precision | recall | support |",
-              "|---|---|---|---|"]
+        lines.append(
+            f"| {s.name}{' (blind)' if s.blind else ''} ({outcome.urgent} + {outcome.calm}) | "
+            f"{outcome.recall:.3f} | {outcome.emergency_recall:.3f} | "
+            f"{outcome.false_escalation:.3f} |"
+        )
+    lines += [
+        "",
+        "## Per intent (held-out test set)",
+        "",
+        "| intent | precision | recall | support |",
+        "|---|---|---|---|",
+    ]
     for intent, scores in sorted(test_report.items()):
-        if isinstance(scores, dict) and "support" in scores and intent not in ("weighted avg", "macro avg", "micro avg"):
-            lines.append(f"| {intent} | {scores['precision']:.2f} | {scores['recall']:.2f} | {scores['support']} |")
+        if (
+            isinstance(scores, dict)
+            and "support" in scores
+            and intent not in ("weighted avg", "macro avg", "micro avg")
+        ):
+            lines.append(
+                f"| {intent} | {scores['precision']:.2f} | {scores['recall']:.2f} | {scores['support']} |"
+            )
     (REPORTS / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nReport: {REPORTS / 'report.md'}")

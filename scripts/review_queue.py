@@ -1,5 +1,6 @@
 """Print the most frequent unanswered questions (fallback, clarification, out of scope), grouped,
 so a curator can add training examples or answers. Usage: make review [ARGS="--top 30"]"""
+
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from actions.review_queue import REVIEW_DB  # noqa: E402
+from actions.review_queue import review_db
 
 
 def normalise(question: str) -> str:
@@ -19,7 +19,7 @@ def normalise(question: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=REVIEW_DB)
+    parser.add_argument("--db", type=Path, default=review_db())
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
     if not args.db.exists():
@@ -27,13 +27,14 @@ def main() -> int:
         return 0
     with sqlite3.connect(args.db) as connection:
         rows = connection.execute(
-            "SELECT recorded_at, question, bot_did, nlu_guess FROM review_queue").fetchall()
+            "SELECT recorded_at, question, bot_did, nlu_guess FROM review_queue"
+        ).fetchall()
     groups = defaultdict(list)
     for row in rows:
         groups[normalise(row[1]) or "(empty message)"].append(row)
     print(f"{len(rows)} unanswered turns, {len(groups)} distinct questions ({args.db})\n")
     print(f"{'count':>5}  {'bot did':<22} {'NLU guess':<28} question")
-    for question, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:args.top]:
+    for _question, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: args.top]:
         did = ",".join(sorted({i[2] for i in items}))
         guess = Counter(i[3] or "-" for i in items).most_common(1)[0][0]
         print(f"{len(items):>5}  {did:<22} {guess:<28} {items[-1][1]}")

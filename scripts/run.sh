@@ -18,7 +18,6 @@ done
 rasa_port=5005    # endpoints.yml and the README use these two ports
 action_port=5055
 mkdir -p var
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" # our connectors/ and actions/ packages
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

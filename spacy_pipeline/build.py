@@ -6,14 +6,16 @@ with the conditions, symptoms and procedure terms of the clinic's document
 words (english_words.py), which the red-flag detector's typo correction reads. The result is
 written to build/spacy/en_spine_faq, which config.yml's SpacyNLP loads.
 
-Usage: python spacy_pipeline/build.py [OUTPUT_DIR]
+Usage: python -m spacy_pipeline.build [OUTPUT_DIR]
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 import spacy
+from spacy.pipeline import EntityRuler
 
 from spacy_pipeline import english_words
 
@@ -30,8 +32,9 @@ def build() -> spacy.language.Language:
     nlp.initialize()
     # LOWER: patients rarely capitalise; the ruler matches "Sciatica" and "sciatica" alike.
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    assert isinstance(ruler, EntityRuler)
     ruler.from_disk(PATTERNS)
-    nlp.vocab.lookups.add_table(english_words.TABLE, {w: 1 for w in english_words.from_lookups_data()})
+    nlp.vocab.lookups.add_table(english_words.TABLE, dict.fromkeys(english_words.from_lookups_data(), 1))
     nlp.meta.update(
         {
             "name": "spine_faq",

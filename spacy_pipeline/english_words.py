@@ -1,6 +1,7 @@
 """Common English words, so that typo correction never turns a real word into a symptom word
 ("sleeping" is not "bleeding"). Taken from spaCy's word probabilities in spacy-lookups-data;
 build.py stores them in our pipeline's vocabulary as the lookups table TABLE."""
+
 from __future__ import annotations
 
 import gzip
@@ -21,8 +22,11 @@ def from_lookups_data() -> FrozenSet[str]:
     path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
         probabilities = json.load(f)
-    return frozenset(w for w, p in probabilities.items()
-                     if p > MIN_LOG_PROB and len(w) >= MIN_LENGTH and w.isalpha() and w.islower())
+    return frozenset(
+        w
+        for w, p in probabilities.items()
+        if p > MIN_LOG_PROB and len(w) >= MIN_LENGTH and w.isalpha() and w.islower()
+    )
 
 
 def of_pipeline(nlp: Any) -> Container[str]:

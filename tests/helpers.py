@@ -1,38 +1,89 @@
-"""Helpers shared by the tests: the wording they check against, read from domain.yml (its one
-home), and NLU YAML parsing."""
+"""Helpers shared by the tests: the wording they check against (read from domain.yml, its one
+home), the clinic's test configuration, and SMS requests signed the way Twilio signs them."""
+
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Dict, List, Tuple
+import xml.etree.ElementTree as ET
+from typing import Any, Dict, List
 
+import requests
 import yaml
+from twilio.request_validator import RequestValidator
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+from assistant import paths
+from assistant.content import examples_by_intent, nlu_examples  # noqa: F401 - for the tests
+
+PROJECT_ROOT = paths.PROJECT_ROOT
+DOMAIN: Dict[str, Any] = yaml.safe_load(paths.DOMAIN.read_text(encoding="utf-8"))
 
 
 def response(name: str, channel: str = "") -> str:
     """A response's text for a channel (its generic variation when the channel has none)."""
     variations = DOMAIN["responses"][name]
     chosen = [v for v in variations if channel and v.get("channel") == channel] or [
-        v for v in variations if not v.get("channel")]
-    return chosen[0]["text"].strip()
+        v for v in variations if not v.get("channel")
+    ]
+    return str(chosen[0]["text"]).strip()
 
 
 DISCLAIMER = response("utter_disclaimer")  # web, REST and shell
 SMS_DISCLAIMER = response("utter_disclaimer", "twilio")
 PRIVACY_NOTICE = response("utter_sms_privacy_notice", "twilio")
 
+# The environment a clinic would set (README, "Configuration"), with test values.
+TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TWILIO_PUBLIC_URL = "https://assistant.clinic.example/webhooks/twilio/webhook"  # behind a proxy
+CLINIC_ENV = {
+    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    "TWILIO_WEBHOOK_URL": TWILIO_PUBLIC_URL,
+    "SMS_SENDER_ID_SECRET": "test-sender-secret",
+    "CLINIC_NAME": "Northgate Spine Clinic",
+    "CLINIC_PHONE": "020 7946 0000",
+    "EMERGENCY_NUMBER": "999",
+    "ACTION_SERVER_TIMEOUT_SECONDS": "3",
+}
 
-def nlu_examples(path: Path) -> List[Tuple[str, str]]:
-    """(intent, text) of every example in a Rasa NLU YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(block["intent"], line.strip()[2:]) for block in data["nlu"]
-            for line in block["examples"].splitlines() if line.strip()]
+
+def twilio_form(phone: str, body: str | None, **extra: str) -> Dict[str, str]:
+    """All the fields Twilio posts for an incoming SMS."""
+    form = {
+        "ToCountry": "GB",
+        "ToState": "",
+        "SmsMessageSid": "SM" + "1" * 32,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": "SM" + "1" * 32,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "FromCountry": "GB",
+        "To": "+447700900000",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": "AC" + "2" * 32,
+        "From": phone,
+        "ApiVersion": "2010-04-01",
+    }
+    if body is not None:
+        form["Body"] = body
+    form.update(extra)
+    return form
 
 
-def examples_by_intent(path: Path) -> Dict[str, List[str]]:
-    by_intent: Dict[str, List[str]] = {}
-    for intent, text in nlu_examples(path):
-        by_intent.setdefault(intent, []).append(text)
-    return by_intent
+def post_sms(
+    stack: Any, form: Dict[str, str], sign_for: str | None = TWILIO_PUBLIC_URL, token: str = TWILIO_AUTH_TOKEN
+) -> requests.Response:
+    """Post a form to our Twilio webhook, signed for `sign_for` with `token` (unsigned: None)."""
+    headers = {}
+    if sign_for:
+        headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(sign_for, form)
+    return requests.post(f"{stack.url}/webhooks/twilio/webhook", data=form, headers=headers, timeout=60)
+
+
+def sms_replies(r: requests.Response) -> List[str]:
+    """The texts of a TwiML reply (200 expected)."""
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/xml")
+    return [m.text or "" for m in ET.fromstring(r.text).iter("Message")]

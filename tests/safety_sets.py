@@ -1,11 +1,12 @@
 """Our safety sets (tests/data/safety_*.yml): messages a clinician labelled `emergency`,
 `same_day` or `not_urgent`. Sets named safety_blind_* were written without seeing the detector
 and are never tuned on: they are reported on their own."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import yaml
 
@@ -63,20 +64,27 @@ class Outcome:
         return len(self.escalated) / self.calm
 
     def summary(self) -> str:
-        return (f"{self.name}: urgent recall {self.recall:.3f} ({self.urgent}), emergency level "
-                f"{self.emergency_recall:.3f} ({self.emergency}), false escalation "
-                f"{self.false_escalation:.3f} ({self.calm})")
+        return (
+            f"{self.name}: urgent recall {self.recall:.3f} ({self.urgent}), emergency level "
+            f"{self.emergency_recall:.3f} ({self.emergency}), false escalation "
+            f"{self.false_escalation:.3f} ({self.calm})"
+        )
 
     def details(self) -> str:
-        return "\n".join([self.summary()]
-                         + [f"  missed: {t}" for t in self.missed]
-                         + [f"  emergency not given the emergency level: {t}"
-                            for t in self.emergency_under_called if t not in self.missed]
-                         + [f"  escalated: {t}" for t in self.escalated])
+        return "\n".join(
+            [self.summary()]
+            + [f"  missed: {t}" for t in self.missed]
+            + [
+                f"  emergency not given the emergency level: {t}"
+                for t in self.emergency_under_called
+                if t not in self.missed
+            ]
+            + [f"  escalated: {t}" for t in self.escalated]
+        )
 
 
-def measure(name: str, sets: List[SafetySet], level_of: Callable[[str], Optional[str]]) -> Outcome:
-    levels: Dict[str, Optional[str]] = {}
+def measure(name: str, sets: List[SafetySet], level_of: Callable[[str], str | None]) -> Outcome:
+    levels: Dict[str, str | None] = {}
     for s in sets:
         for text in s.urgent + s.not_urgent:
             levels[text] = level_of(text)

@@ -1,5 +1,6 @@
 """Start the real action server and Rasa server for tests, on free ports, with a private
 SQLite tracker store. Nothing of ours is mocked: these are the processes `make run` starts."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import requests
 
@@ -28,7 +29,6 @@ def free_port() -> int:
 def server_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
     env.update(
-        PYTHONPATH=str(PROJECT_ROOT),
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         RASA_TELEMETRY_ENABLED="false",
@@ -38,7 +38,9 @@ def server_env(**extra: str) -> Dict[str, str]:
     return env
 
 
-def wait_until(check, what: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_SECONDS) -> None:
+def wait_until(
+    check, what: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_SECONDS
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -55,8 +57,12 @@ def wait_until(check, what: str, process: subprocess.Popen, log: Path, timeout: 
 class Stack:
     """An action server plus a Rasa server (REST channel and HTTP API on)."""
 
-    def __init__(self, workdir: Path, credentials: Path = PROJECT_ROOT / "credentials.yml",
-                 env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        credentials: Path = PROJECT_ROOT / "credentials.yml",
+        env: Dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.action_port = free_port()
@@ -70,8 +76,8 @@ class Stack:
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n'
         )
-        self.actions: Optional[subprocess.Popen] = None
-        self.rasa: Optional[subprocess.Popen] = None
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -79,8 +85,14 @@ class Stack:
 
     def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
         log = self.workdir / log_name
-        return subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log.open("ab"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            args,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start_actions(self) -> None:
         self.actions = self._spawn(
@@ -88,24 +100,43 @@ class Stack:
         )
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
-            "action server", self.actions, self.workdir / "action-server.log",
+            "action server",
+            self.actions,
+            self.workdir / "action-server.log",
         )
 
     def start_rasa(self) -> None:
         self.rasa = self._spawn(
-            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.token,
-             "--endpoints", str(self.endpoints), "--credentials", str(self.credentials),
-             "--port", str(self.rasa_port), "--model", str(MODEL)],
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                self.token,
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(self.credentials),
+                "--port",
+                str(self.rasa_port),
+                "--model",
+                str(MODEL),
+            ],
             "rasa-server.log",
         )
         wait_until(
-            lambda: requests.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
-            .json().get("model_file"),
-            "rasa server", self.rasa, self.workdir / "rasa-server.log",
+            lambda: (
+                requests.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
+                .json()
+                .get("model_file")
+            ),
+            "rasa server",
+            self.rasa,
+            self.workdir / "rasa-server.log",
         )
 
     @staticmethod
-    def _stop(process: Optional[subprocess.Popen]) -> None:
+    def _stop(process: subprocess.Popen | None) -> None:
         if process and process.poll() is None:
             process.terminate()
             try:
@@ -126,14 +157,16 @@ class Stack:
 
     # --- talking to it -------------------------------------------------------------------------
     def rest(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        r = requests.post(f"{self.url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=60)
+        r = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+        )
         r.raise_for_status()
         return r.json()
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        r = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                         params={"token": self.token}, timeout=30)
+        r = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
         r.raise_for_status()
         return r.json()
 
@@ -146,13 +179,18 @@ class Stack:
         import sqlite3
 
         with sqlite3.connect(self.db) as db:
-            senders = [r[0] for r in db.execute(
-                "SELECT sender_id FROM events WHERE sender_id LIKE ? GROUP BY sender_id "
-                "ORDER BY MAX(id)", (prefix + "%",))]
+            senders = [
+                r[0]
+                for r in db.execute(
+                    "SELECT sender_id FROM events WHERE sender_id LIKE ? GROUP BY sender_id ORDER BY MAX(id)",
+                    (prefix + "%",),
+                )
+            ]
         return [e for s in senders for e in self.bot_events(s)]
 
     def parse(self, text: str) -> Dict[str, Any]:
-        r = requests.post(f"{self.url}/model/parse", params={"token": self.token},
-                          json={"text": text}, timeout=30)
+        r = requests.post(
+            f"{self.url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=30
+        )
         r.raise_for_status()
         return r.json()

@@ -1,4 +1,5 @@
 """`make run`'s start script warns when the clinic's urgent contact details are missing."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,14 @@ from tests.helpers import PROJECT_ROOT
 def check_config(**env: str) -> str:
     environment = {k: v for k, v in os.environ.items() if k not in ("CLINIC_PHONE", "EMERGENCY_NUMBER")}
     environment.update(env)
-    result = subprocess.run(["bash", "scripts/run.sh", "check-config"], cwd=PROJECT_ROOT, env=environment,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["bash", "scripts/run.sh", "check-config"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stderr
 
 

@@ -1,5 +1,6 @@
 """The website chat widget in a real headless Chromium (Debian's `chromium`, driven by
 Playwright): open /chat, click a topic, type questions, reload and keep the history."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,15 @@ from tests.servers import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless on a machine with no outside network: no background services, no sandbox as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOT = PROJECT_ROOT / "tests" / "artifacts" / "webchat.png"
 TIMEOUT_MS = 30_000
 

@@ -1,5 +1,6 @@
 """The curated content against its source: coverage, provenance, and consistency of the files
 that name each answer (answer_sources.yml, domain.yml, nlu.yml, rules.yml)."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,10 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from actions.content import ANSWERS, SECTIONS, TOPICS
-from tests.servers import PROJECT_ROOT
+from assistant import content
+from tests.helpers import PROJECT_ROOT
+
+ANSWERS, SECTIONS, TOPICS = content.answers(), content.sections(), content.topics()
 
 SOURCE = PROJECT_ROOT / "source" / "endoscopic-spine-surgery.txt"
 SHARED_SOURCE = PROJECT_ROOT.parent / "shared" / "source" / "endoscopic-spine-surgery.txt"
@@ -41,10 +44,7 @@ def load(path: str):
 
 
 def nlu_examples() -> Dict[str, List[str]]:
-    return {
-        block["intent"]: [l.strip()[2:] for l in block["examples"].splitlines() if l.strip()]
-        for block in load("data/nlu.yml")["nlu"]
-    }
+    return content.examples_by_intent()
 
 
 def test_project_copy_of_the_source_is_identical_to_the_clinics():
@@ -61,8 +61,12 @@ def test_document_parses_into_the_nine_sections():
 def test_every_bullet_of_the_document_is_covered_by_some_answer():
     raw = load("data/answer_sources.yml")["answers"]
     covered = {(s, n) for entry in raw.values() for s, bullets in entry["sections"].items() for n in bullets}
-    missing = [f"{s} {n}: {b}" for s, bullets in DOCUMENT.items()
-               for n, b in enumerate(bullets, start=1) if (s, n) not in covered]
+    missing = [
+        f"{s} {n}: {b}"
+        for s, bullets in DOCUMENT.items()
+        for n, b in enumerate(bullets, start=1)
+        if (s, n) not in covered
+    ]
     assert not missing, "bullets no answer restates:\n" + "\n".join(missing)
 
 
@@ -80,19 +84,39 @@ def test_answer_count_is_fine_grained():
     assert 35 <= len(ANSWERS) <= 50
 
 
-def test_each_answer_key_has_intent_response_rule_and_enough_examples():
+def answered_intents():
+    return {
+        step["intent"]
+        for rule in load("data/rules.yml")["rules"]
+        if rule["steps"][-1].get("action") == "action_answer_question"
+        for step in rule["steps"][0].get("or", [rule["steps"][0]])
+    }
+
+
+def test_every_answer_is_in_every_place_the_recipe_names():
+    """README, "Add an answer": each step, checked, with the file to edit when one was missed."""
     domain = load("domain.yml")
     examples = nlu_examples()
-    ruled = {step["intent"] for rule in load("data/rules.yml")["rules"]
-             if rule["steps"][-1].get("action") == "action_answer_question"
-             for step in rule["steps"][0].get("or", [rule["steps"][0]])}
+    ruled = answered_intents()
+    missing = []
     for key in ANSWERS:
-        assert key in domain["intents"], key
-        assert f"utter_{key}" in domain["responses"], key
-        assert key in ruled, f"no rule sends {key} to action_answer_question"
-        assert len(examples.get(key, [])) >= MIN_EXAMPLES_PER_ANSWER_INTENT, key
-    answer_intents_in_rules = ruled - set(ANSWERS)
-    assert not answer_intents_in_rules, f"answered intents without a curated answer: {answer_intents_in_rules}"
+        if key not in domain["intents"]:
+            missing.append(f"domain.yml: add `- {key}` under intents")
+        variations = domain["responses"].get(f"utter_{key}", [])
+        if not [v for v in variations if not v.get("channel")]:
+            missing.append(f"domain.yml: add the response utter_{key} (the answer text)")
+        if not [v for v in variations if v.get("channel") == "twilio"]:
+            missing.append(f"domain.yml: add a `channel: twilio` variation of utter_{key} (the SMS text)")
+        if key not in ruled:
+            missing.append(f"data/rules.yml: add `- intent: {key}` to the rule ending in action_answer_question")
+        if len(examples.get(key, [])) < MIN_EXAMPLES_PER_ANSWER_INTENT:
+            missing.append(
+                f"data/nlu.yml: give {key} at least {MIN_EXAMPLES_PER_ANSWER_INTENT} examples "
+                f"(it has {len(examples.get(key, []))})"
+            )
+    for intent in sorted(ruled - set(ANSWERS)):
+        missing.append(f"data/answer_sources.yml: {intent} is answered by a rule but has no entry")
+    assert not missing, "An answer is missing from some places:\n  " + "\n  ".join(missing)
 
 
 def test_topics_point_to_answers():
@@ -112,7 +136,7 @@ def all_response_texts():
 
 
 def test_responses_keep_to_one_message_and_plain_text():
-    for name, channel, text in all_response_texts():
+    for name, _channel, text in all_response_texts():
         assert "\n\n" not in text.strip(), f"{name} would be split into two messages"
         assert text.isascii(), f"{name} has non-ASCII characters (costly in SMS)"
 
@@ -120,6 +144,6 @@ def test_responses_keep_to_one_message_and_plain_text():
 def test_answers_add_no_numbers_the_document_does_not_give():
     """A guard against invented durations, percentages and doses."""
     source_numbers = set(re.findall(r"\d+", SOURCE.read_text(encoding="utf-8")))
-    for name, channel, text in all_response_texts():
+    for name, _channel, text in all_response_texts():
         invented = set(re.findall(r"\d+", text)) - source_numbers
         assert not invented, f"{name} gives numbers not in the source: {invented}"

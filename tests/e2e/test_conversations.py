@@ -1,5 +1,6 @@
 """End-to-end conversations with the real action server and Rasa server over HTTP (REST channel),
 checking what the patient sees and the audit trail the tracker store keeps."""
+
 from __future__ import annotations
 
 from typing import List
@@ -7,11 +8,13 @@ from typing import List
 import pytest
 import requests
 
-from actions.content import ANSWERS
-from actions.replies import KINDS
+from assistant import content
+from assistant.replies import Kind
 from tests.helpers import DISCLAIMER, PROJECT_ROOT, examples_by_intent
 
 WEBHOOK = "/webhooks/rest/webhook"
+ANSWERS = content.answers()
+KINDS = {kind.value for kind in Kind}
 
 
 def phrasings_per_answer():
@@ -59,7 +62,7 @@ def test_a_multi_turn_conversation(stack, sender):
         ("and what scans will i need?", "answer", "scans_before_surgery"),
         ("how much does it cost", "out_of_scope", None),
         ("should I have the surgery?", "out_of_scope", None),
-        ("help", "smalltalk", None),
+        ("help", "topics", None),
         ("thanks!", "smalltalk", None),
         ("bye", "smalltalk", None),
     ]
@@ -88,8 +91,18 @@ def test_a_multi_turn_conversation(stack, sender):
         ("<script>document.cookie</script> what is a dural tear", "plain text"),
         ("qwzx vbnm plkj", "couldn't make sense"),
     ],
-    ids=["empty", "whitespace", "21000-chars", "emoji", "control-chars", "spanish", "german",
-         "html", "script", "gibberish"],
+    ids=[
+        "empty",
+        "whitespace",
+        "21000-chars",
+        "emoji",
+        "control-chars",
+        "spanish",
+        "german",
+        "html",
+        "script",
+        "gibberish",
+    ],
 )
 def test_bad_input_gets_a_clear_reply_with_the_disclaimer(stack, sender, message, expected):
     text = single_reply(stack.rest(sender, message))
@@ -110,15 +123,22 @@ def test_gibberish_is_never_answered_with_content(stack, sender, message):
     "body, content_type, expected",
     [
         (b'{"sender": "p", "message": ', "application/json", "parsing body as json"),
-        (b'[1, 2]', "application/json", "must be a JSON object"),
+        (b"[1, 2]", "application/json", "must be a JSON object"),
         (b'{"message": "hi"}', "application/json", '"sender"'),
         (b'{"sender": "p"}', "application/json", '"message" must be a string'),
         (b'{"sender": "p", "message": 5}', "application/json", '"message" must be a string'),
         (b'{"sender": "p", "message": "hi", "metadata": 3}', "application/json", '"metadata"'),
         (bytes(range(256)), "application/octet-stream", "parsing body as json"),
     ],
-    ids=["truncated-json", "json-list", "no-sender", "no-message", "message-not-string",
-         "metadata-not-object", "binary"],
+    ids=[
+        "truncated-json",
+        "json-list",
+        "no-sender",
+        "no-message",
+        "message-not-string",
+        "metadata-not-object",
+        "binary",
+    ],
 )
 def test_malformed_requests_get_a_4xx_with_a_clear_message(stack, body, content_type, expected):
     r = requests.post(stack.url + WEBHOOK, data=body, headers={"Content-Type": content_type}, timeout=30)
@@ -134,3 +154,15 @@ def test_conversation_survives_a_rasa_server_restart(stack, sender):
     single_reply(stack.rest(sender, "will it hurt afterwards?"))
     keys = [b["metadata"].get("answer_key") for b in stack.bot_events(sender)]
     assert keys == ["risks_overview", "pain_after_surgery"]
+
+
+def test_rest_replies_carry_what_the_patient_was_told(stack, sender):
+    """A clinic's own app can show and log the answer without reading the tracker."""
+    [reply] = stack.rest(sender, "how long until I can go home?")
+    assert reply["metadata"] == {
+        "kind": "answer",
+        "answer_key": "hospital_stay",
+        "sections": list(ANSWERS["hospital_stay"].sections),
+    }
+    [urgent] = stack.rest(sender, "I collapsed and my chest hurts")
+    assert urgent["metadata"]["kind"] == "urgent" and urgent["metadata"]["urgency"] == "emergency"

@@ -1,4 +1,5 @@
 """A minimal Socket.IO client speaking to Rasa's socketio channel the way rasa-webchat does."""
+
 from __future__ import annotations
 
 import queue
@@ -11,8 +12,8 @@ import socketio
 class WebchatClient:
     def __init__(self, url: str, session_id: str = "") -> None:
         self.session_id = session_id or uuid.uuid4().hex
-        self.received: "queue.Queue[Dict[str, Any]]" = queue.Queue()
-        self.confirmed: "queue.Queue[str]" = queue.Queue()
+        self.received: queue.Queue[Dict[str, Any]] = queue.Queue()
+        self.confirmed: queue.Queue[str] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("bot_uttered", self.received.put)
         self.sio.on("session_confirm", lambda data: self.confirmed.put(data))

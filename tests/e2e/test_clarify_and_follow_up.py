@@ -1,5 +1,6 @@
-""""Did you mean" choices, follow-up questions, condition entities and the curator review queue,
+""" "Did you mean" choices, follow-up questions, condition entities and the curator review queue,
 end to end against the real servers."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,12 +8,12 @@ import sys
 
 import pytest
 
-from actions.content import ANSWERS
-from tests.helpers import DISCLAIMER, SMS_DISCLAIMER
+from assistant import content
+from tests.e2e.socketio_client import WebchatClient
+from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 from tests.servers import PROJECT_ROOT
-from tests.socketio_client import WebchatClient
-from tests.test_twilio_sms import post, sms_replies, twilio_form
 
+ANSWERS = content.answers()
 # Messages the NLU is unsure about (checked below: they must produce a clarification).
 UNSURE = ["pain", "the cut", "nerve pain"]
 
@@ -39,21 +40,21 @@ def test_unsure_questions_offer_choices_that_give_exactly_that_answer(stack, mes
             assert (answered["kind"], answered["answer_key"]) == ("answer", key)
         [menu] = client.say(buttons[-1]["payload"])  # "Something else": topics and contact
         assert "call" in menu["text"] and len(menu["quick_replies"]) == 9
-        assert last_metadata(stack, client.session_id)["kind"] == "smalltalk"
+        assert last_metadata(stack, client.session_id)["kind"] == "topics"
     finally:
         client.close()
 
 
 def test_sms_clarification_is_numbered_and_a_number_picks_it(stack):
     phone = "+447700900444"
-    sms_replies(post(stack, twilio_form(phone, "hi")))
-    [text] = sms_replies(post(stack, twilio_form(phone, "pain")))
+    sms_replies(post_sms(stack, twilio_form(phone, "hi")))
+    [text] = sms_replies(post_sms(stack, twilio_form(phone, "pain")))
     assert "text a number" in text and "\n1 " in text
     first_title = text.split("\n1 ", 1)[1].split("\n", 1)[0]
-    [answer] = sms_replies(post(stack, twilio_form(phone, "1")))
+    [answer] = sms_replies(post_sms(stack, twilio_form(phone, "1")))
     key = next(k for k, a in ANSWERS.items() if a.title == first_title)
     assert SMS_DISCLAIMER in answer
-    events = [e for e in stack.tracker_by_prefix("sms-")]
+    events = stack.tracker_by_prefix("sms-")
     assert any((e.get("metadata") or {}).get("answer_key") == key for e in events)
 
 
@@ -76,13 +77,16 @@ def test_follow_up_on_risks(stack, sender):
 
 def test_tell_me_more_without_a_previous_answer_offers_topics(stack, sender):
     [reply] = stack.rest(sender, "tell me more")
-    assert last_metadata(stack, sender)["kind"] == "clarify" and len(reply["buttons"]) == 9
+    assert last_metadata(stack, sender)["kind"] == "topics" and len(reply["buttons"]) == 9
 
 
-@pytest.mark.parametrize("message, key", [
-    ("I have sciatica, can this help me?", "treats_sciatica"),
-    ("what conditions does it treat? I have spinal stenosis", "treats_spinal_stenosis"),
-])
+@pytest.mark.parametrize(
+    "message, key",
+    [
+        ("I have sciatica, can this help me?", "treats_sciatica"),
+        ("what conditions does it treat? I have spinal stenosis", "treats_spinal_stenosis"),
+    ],
+)
 def test_named_condition_gets_that_conditions_answer(stack, sender, message, key):
     [reply] = stack.rest(sender, message)
     assert last_metadata(stack, sender)["answer_key"] == key
@@ -92,9 +96,13 @@ def test_named_condition_gets_that_conditions_answer(stack, sender, message, key
 def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
     stack.rest(sender, "how much does it cost? call me on 07700 900123 or jo@example.com")
     stack.rest(sender, "my name is Jane Smith and I want to know the parking fees")
-    out = subprocess.run([sys.executable, "scripts/review_queue.py", "--db",
-                          stack.env["REVIEW_DB"]], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "scripts/review_queue.py", "--db", stack.env["REVIEW_DB"]],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "how much does it cost? call me on [number] or [email]" in out
     assert "[name] and I want to know the parking fees" in out
     assert "07700" not in out and "Jane" not in out and "jo@example.com" not in out

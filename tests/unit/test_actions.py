@@ -1,18 +1,31 @@
 """Unit tests of the custom actions: a real Tracker and CollectingDispatcher, no servers."""
+
 from __future__ import annotations
 
 import pytest
 
 from actions.answer_question import ActionAnswerQuestion
-from actions.content import ANSWERS, TOPICS
 from actions.deflect import ActionDeflect
 from actions.fallback import ActionDefaultFallback
-from actions.replies import KINDS, response_text
-from actions.settings import ANSWER_CONFIDENCE_THRESHOLD, CLINIC_CONTACT
 from actions.smalltalk import ActionSmalltalk
 from actions.topics import ActionShowTopics
 from actions.urgent import ActionUrgent
+from assistant import content, settings
+from assistant.replies import Kind
+from connectors.socketio import markdown_line_breaks
+from connectors.twilio_sms import render_sms
 from tests.helpers import DISCLAIMER, SMS_DISCLAIMER
+
+ANSWERS, TOPICS = content.answers(), content.topics()
+KINDS = {kind.value for kind in Kind}
+ANSWER_CONFIDENCE_THRESHOLD = settings.answer_confidence_threshold()
+CLINIC_CONTACT = settings.clinic_contact()
+
+
+def response_text(domain, name, channel):
+    from assistant.replies import response_text as text_of
+
+    return text_of(domain["responses"], name, channel)
 
 
 def only_message(dispatcher, disclaimer=DISCLAIMER):
@@ -49,8 +62,10 @@ def test_low_confidence_gives_no_guess_but_offers_the_likely_question(domain, di
     message = only_message(dispatcher)
     assert message["kind"] == "clarify"
     assert "answer_key" not in message
-    assert message["buttons"] == [{"title": ANSWERS["hospital_stay"].title, "payload": "/hospital_stay"},
-                                  {"title": "Something else", "payload": "/help_topics"}]
+    assert message["buttons"] == [
+        {"title": ANSWERS["hospital_stay"].title, "payload": "/hospital_stay"},
+        {"title": "Something else", "payload": "/help_topics"},
+    ]
     assert CLINIC_CONTACT["clinic_phone"] in message["text"]
 
 
@@ -63,7 +78,9 @@ def test_very_low_confidence_gives_the_fallback_with_the_topics(domain, dispatch
 
 
 def test_confidence_at_the_threshold_is_answered(domain, dispatcher, tracker_for):
-    ActionAnswerQuestion().run(dispatcher, tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD), domain)
+    ActionAnswerQuestion().run(
+        dispatcher, tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD), domain
+    )
     assert only_message(dispatcher)["kind"] == "answer"
 
 
@@ -78,24 +95,33 @@ def test_default_fallback(domain, dispatcher, tracker_for):
     assert only_message(dispatcher)["kind"] == "fallback"
 
 
-@pytest.mark.parametrize("problem", ["empty_message", "message_too_long", "no_words", "markup",
-                                     "not_english", "not_understood"])
+@pytest.mark.parametrize(
+    "problem", ["empty_message", "message_too_long", "no_words", "markup", "not_english", "not_understood"]
+)
 def test_input_the_server_marked_unanswerable_gets_its_reply(problem, domain, dispatcher, tracker_for):
     entities = [{"entity": "input_problem", "value": problem}]
-    ActionDefaultFallback().run(dispatcher, tracker_for("nlu_fallback", confidence=1.0, entities=entities), domain)
+    ActionDefaultFallback().run(
+        dispatcher, tracker_for("nlu_fallback", confidence=1.0, entities=entities), domain
+    )
     message = only_message(dispatcher)
     assert message["kind"] == "fallback" and message["input_problem"] == problem
     assert message["text"].startswith(response_text(domain, f"utter_{problem}", None))
     assert CLINIC_CONTACT["clinic_phone"] in message["text"]
 
 
-@pytest.mark.parametrize("levels, expected", [
-    (["emergency"], "emergency"), (["same_day"], "same_day"),
-    (["same_day", "emergency"], "emergency"), ([], "same_day"),
-])
+@pytest.mark.parametrize(
+    "levels, expected",
+    [
+        (["emergency"], "emergency"),
+        (["same_day"], "same_day"),
+        (["same_day", "emergency"], "emergency"),
+        ([], "same_day"),
+    ],
+)
 def test_urgent_guidance_at_the_level_found(levels, expected, domain, dispatcher, tracker_for):
     entities = [{"entity": "red_flag", "value": "chest_pain"}] + [
-        {"entity": "urgency", "value": level} for level in levels]
+        {"entity": "urgency", "value": level} for level in levels
+    ]
     ActionUrgent().run(dispatcher, tracker_for("report_urgent_symptom", 1.0, entities=entities), domain)
     message = only_message(dispatcher)
     assert message["text"].startswith(response_text(domain, f"utter_urgent_{expected}", None))
@@ -104,8 +130,13 @@ def test_urgent_guidance_at_the_level_found(levels, expected, domain, dispatcher
 
 def test_urgent_comes_before_everything_else(domain, dispatcher, tracker_for):
     """Even on a message the server also found unanswerable (too long, say)."""
-    entities = [{"entity": "urgency", "value": "emergency"}, {"entity": "input_problem", "value": "message_too_long"}]
-    ActionDefaultFallback().run(dispatcher, tracker_for("report_urgent_symptom", 1.0, entities=entities), domain)
+    entities = [
+        {"entity": "urgency", "value": "emergency"},
+        {"entity": "input_problem", "value": "message_too_long"},
+    ]
+    ActionDefaultFallback().run(
+        dispatcher, tracker_for("report_urgent_symptom", 1.0, entities=entities), domain
+    )
     assert only_message(dispatcher)["kind"] == "urgent"
 
 
@@ -144,16 +175,18 @@ def assert_offers_every_topic(message):
 
 
 def test_sms_gets_numbered_options_instead_of_buttons(domain, dispatcher, tracker_for):
+    """The action sends buttons and the SMS wording; the Twilio connector numbers them."""
     ActionShowTopics().run(dispatcher, tracker_for("help_topics", channel="twilio"), domain)
     message = only_message(dispatcher, SMS_DISCLAIMER)
-    assert not message["buttons"]
-    assert f"\n1 {TOPICS[0].label}\n2 {TOPICS[1].label}\n" in message["text"]
-    assert message["options"] == [f"/{t.answer_key}" for t in TOPICS]
+    assert message["buttons"] == [{"title": t.label, "payload": f"/{t.answer_key}"} for t in TOPICS]
+    sms = render_sms(message, SMS_DISCLAIMER)
+    assert f"\n1 {TOPICS[0].label}\n2 {TOPICS[1].label}\n" in sms
+    assert sms.endswith(f"\n{len(TOPICS)} {TOPICS[-1].label}\n{SMS_DISCLAIMER}")
 
 
 def test_web_widget_gets_markdown_line_breaks(domain, dispatcher, tracker_for):
     ActionAnswerQuestion().run(dispatcher, tracker_for("bleeding_risk", channel="socketio"), domain)
-    assert only_message(dispatcher)["text"].endswith("  \n" + DISCLAIMER)
+    assert markdown_line_breaks(only_message(dispatcher)["text"]).endswith("  \n" + DISCLAIMER)
 
 
 def test_greeting_offers_the_topics(domain, dispatcher, tracker_for):

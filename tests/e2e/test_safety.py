@@ -1,15 +1,21 @@
 """Red-flag escalation through the real Rasa server (patterns + DIET), on our safety sets, and end
 to end on REST and SMS: the level's guidance, and nothing else in that turn."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CLINIC_ENV
-from tests.helpers import DISCLAIMER, PROJECT_ROOT, SMS_DISCLAIMER, nlu_examples
+from tests.helpers import (
+    CLINIC_ENV,
+    DISCLAIMER,
+    PROJECT_ROOT,
+    SMS_DISCLAIMER,
+    nlu_examples,
+    post_sms,
+    sms_replies,
+    twilio_form,
+)
 from tests.safety_sets import all_sets, measure
-from tests.test_twilio_sms import post, sms_replies, twilio_form
 
 URGENT = "report_urgent_symptom"
 # Through the whole NLU (DIET's urgent vote too): the same gates as the matcher's own tests.
@@ -17,7 +23,7 @@ TUNED_GATE = {"recall": 0.99, "emergency_recall": 0.97, "false_escalation": 0.05
 BLIND_GATE = {"recall": 0.93, "emergency_recall": 0.90, "false_escalation": 0.15}
 
 
-def parsed_level(stack, text: str) -> Optional[str]:
+def parsed_level(stack, text: str) -> str | None:
     parsed = stack.parse(text)
     if parsed["intent"]["name"] != URGENT:
         return None
@@ -27,8 +33,9 @@ def parsed_level(stack, text: str) -> Optional[str]:
 @pytest.mark.parametrize("blind", [False, True], ids=["tuned", "blind"])
 def test_urgent_recall_and_false_escalation_through_the_server(stack, blind, capsys):
     sets = [s for s in all_sets() if s.blind == blind]
-    outcome = measure("blind safety sets" if blind else "safety sets tuned on", sets,
-                      lambda t: parsed_level(stack, t))
+    outcome = measure(
+        "blind safety sets" if blind else "safety sets tuned on", sets, lambda t: parsed_level(stack, t)
+    )
     with capsys.disabled():  # blind sets: figures only, so that they stay unread
         print("\n" + (outcome.summary() if blind else outcome.details()))
     gate = BLIND_GATE if blind else TUNED_GATE
@@ -57,26 +64,32 @@ def assert_urgent_only(stack, sender, replies, level: str) -> None:
     assert metadata["urgency"] == level and metadata["red_flags"]
 
 
-@pytest.mark.parametrize("message, level", [
-    ("my wound is red and oozing, how do i keep it clean?", "same_day"),  # an FAQ question too
-    ("i cant feel my legs properly since this morning", "emergency"),
-    ("no fever but the dressing is soaked with blood", "emergency"),
-    ("im 2 days post op and i cant pee at all", "emergency"),
-    ("my chest hurts and I cant breathe", "emergency"),
-    ("temp is 38.5 and I'm shivering", "same_day"),
-    ("fever since yesterday and now I can't breathe properly", "emergency"),  # both: emergency
-    ("terrible headache when i sit up, goes when i lie flat " * 40, "same_day"),  # long message
-])
+@pytest.mark.parametrize(
+    "message, level",
+    [
+        ("my wound is red and oozing, how do i keep it clean?", "same_day"),  # an FAQ question too
+        ("i cant feel my legs properly since this morning", "emergency"),
+        ("no fever but the dressing is soaked with blood", "emergency"),
+        ("im 2 days post op and i cant pee at all", "emergency"),
+        ("my chest hurts and I cant breathe", "emergency"),
+        ("temp is 38.5 and I'm shivering", "same_day"),
+        ("fever since yesterday and now I can't breathe properly", "emergency"),  # both: emergency
+        ("terrible headache when i sit up, goes when i lie flat " * 40, "same_day"),  # long message
+    ],
+)
 def test_red_flags_get_only_the_urgent_guidance_at_their_level(stack, sender, message, level):
     assert_urgent_only(stack, sender, stack.rest(sender, message), level)
 
 
-@pytest.mark.parametrize("message, answer_key", [
-    ("some soreness around the incision is normal?", "incision_care"),
-    ("when can I shower?", "incision_care"),
-    ("is there a risk of infection?", "infection_risk"),
-    ("what is a dural tear?", "dural_tear_csf_leak"),
-])
+@pytest.mark.parametrize(
+    "message, answer_key",
+    [
+        ("some soreness around the incision is normal?", "incision_care"),
+        ("when can I shower?", "incision_care"),
+        ("is there a risk of infection?", "infection_risk"),
+        ("what is a dural tear?", "dural_tear_csf_leak"),
+    ],
+)
 def test_look_alikes_are_answered_normally(stack, sender, message, answer_key):
     [reply] = stack.rest(sender, message)
     assert not reply["text"].startswith("Urgent")
@@ -88,10 +101,13 @@ def test_negated_symptoms_are_not_escalated(stack, sender):
     assert stack.bot_events(sender)[-1]["metadata"]["kind"] != "urgent"
 
 
-@pytest.mark.parametrize("phone, message, first", [
-    ("+447700900321", "my incision is hot and leaking pus", "Urgent: contact your surgeon's team today"),
-    ("+447700900322", "i collapsed in the bathroom and my chest hurts", "Urgent: call 999 now"),
-])
+@pytest.mark.parametrize(
+    "phone, message, first",
+    [
+        ("+447700900321", "my incision is hot and leaking pus", "Urgent: contact your surgeon's team today"),
+        ("+447700900322", "i collapsed in the bathroom and my chest hurts", "Urgent: call 999 now"),
+    ],
+)
 def test_red_flags_escalate_over_sms_in_one_text(stack, phone, message, first):
-    [text] = sms_replies(post(stack, twilio_form(phone, message)))
+    [text] = sms_replies(post_sms(stack, twilio_form(phone, message)))
     assert text.startswith(first) and SMS_DISCLAIMER in text and len(text) <= 320

@@ -1,5 +1,6 @@
 """NLU quality gate on our held-out test set (tests/data/nlu_test_set.yml, never trained on),
 measured against the running Rasa server's /model/parse: what the bot would actually decide."""
+
 from __future__ import annotations
 
 from typing import List, Tuple
@@ -17,8 +18,12 @@ DEFLECTION = {"out_of_scope", "out_of_scope_medical", "personal_advice", "nlu_fa
 
 def examples(path) -> List[Tuple[str, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(block["intent"], line.strip()[2:]) for block in data["nlu"]
-            for line in block["examples"].splitlines() if line.strip()]
+    return [
+        (block["intent"], line.strip()[2:])
+        for block in data["nlu"]
+        for line in block["examples"].splitlines()
+        if line.strip()
+    ]
 
 
 def test_test_set_is_held_out():
@@ -54,5 +59,7 @@ def test_out_of_scope_questions_are_deflected_not_answered(predictions):
     out = [(t, p, text) for t, p, text in predictions if t in DEFLECTION]
     answered = [f"{text!r} -> {p}" for t, p, text in out if p not in DEFLECTION]
     rate = 1 - len(answered) / len(out)
-    print(f"\nout-of-scope deflected: {rate:.3f} of {len(out)}; answered instead:\n  " + "\n  ".join(answered))
+    print(
+        f"\nout-of-scope deflected: {rate:.3f} of {len(out)}; answered instead:\n  " + "\n  ".join(answered)
+    )
     assert rate >= 0.85

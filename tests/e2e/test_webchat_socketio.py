@@ -1,13 +1,16 @@
 """The web widget's channel (Rasa's socketio) with a real Socket.IO client: greeting with topic
 buttons, buttons giving exactly their answer, and a conversation surviving a server restart."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 
-from actions.content import ANSWERS, TOPICS
+from assistant import content
+from tests.e2e.socketio_client import WebchatClient
 from tests.helpers import DISCLAIMER
-from tests.socketio_client import WebchatClient
+
+ANSWERS, TOPICS = content.answers(), content.topics()
 
 
 @pytest.fixture

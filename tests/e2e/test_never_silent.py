@@ -1,5 +1,6 @@
 """Never silent: with the action server stopped, hung or failing, every channel still answers
 with the "unavailable" message (clinic contact, emergency advice, disclaimer)."""
+
 from __future__ import annotations
 
 import socket
@@ -8,10 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.conftest import CLINIC_ENV
-from tests.helpers import DISCLAIMER, SMS_DISCLAIMER
-from tests.socketio_client import WebchatClient
-from tests.test_twilio_sms import post, sms_replies, twilio_form
+from tests.e2e.socketio_client import WebchatClient
+from tests.helpers import CLINIC_ENV, DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 
 
 def assert_unavailable(text: str, disclaimer: str = DISCLAIMER) -> None:
@@ -33,7 +32,7 @@ def test_rest_twilio_and_web_answer_while_the_action_server_is_down(stack, sende
     assert_unavailable(reply["text"])
     assert stack.bot_events(sender)[-1]["metadata"]["kind"] == "unavailable"
 
-    [sms] = sms_replies(post(stack, twilio_form("+447700900555", "what are the risks?")))
+    [sms] = sms_replies(post_sms(stack, twilio_form("+447700900555", "what are the risks?")))
     assert_unavailable(sms, SMS_DISCLAIMER)
     assert len(sms) <= 320
 
@@ -58,7 +57,7 @@ def test_conversation_goes_on_when_the_action_server_comes_back(stack, sender):
 
 
 class _Failing(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - an action server whose action raised
+    def do_POST(self):
         self.send_response(500)
         self.end_headers()
         self.wfile.write(b"internal error")

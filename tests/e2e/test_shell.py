@@ -1,4 +1,5 @@
 """Smoke test of the real interactive `rasa shell`, driven through a terminal with pexpect."""
+
 from __future__ import annotations
 
 import pexpect
@@ -16,7 +17,11 @@ def test_rasa_shell_answers_with_the_disclaimer_and_quits(stack, tmp_path):
     shell = pexpect.spawn(
         str(BIN / "rasa"),
         ["shell", "--endpoints", str(endpoints), "--model", str(MODEL), "--port", str(free_port())],
-        cwd=str(PROJECT_ROOT), env=server_env(), encoding="utf-8", timeout=240, dimensions=(50, 300),
+        cwd=str(PROJECT_ROOT),
+        env=server_env(),
+        encoding="utf-8",
+        timeout=240,
+        dimensions=(50, 300),
     )
     try:
         shell.expect("Bot loaded. Type a message and press enter")

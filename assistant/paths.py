@@ -1,0 +1,14 @@
+"""Where the project's files are (paths only: nothing is read here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG = PROJECT_ROOT / "config.yml"
+DOMAIN = PROJECT_ROOT / "domain.yml"
+ANSWER_SOURCES = PROJECT_ROOT / "data" / "answer_sources.yml"
+TRAINING_DATA = PROJECT_ROOT / "data" / "nlu.yml"
+ENTITY_PATTERNS = PROJECT_ROOT / "spacy_pipeline" / "entity_patterns.jsonl"
+SOURCE_DOCUMENT = PROJECT_ROOT / "source" / "endoscopic-spine-surgery.txt"
+VAR = PROJECT_ROOT / "var"

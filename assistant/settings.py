@@ -1,0 +1,54 @@
+"""Settings shared by the actions and our Rasa server components, each read when first needed.
+
+Each value has one home: the confidence threshold is the FallbackClassifier's in config.yml; the
+clinic's details and the action server timeout come from the environment (README,
+"Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any, Dict
+
+import yaml
+
+from assistant import paths
+
+# "Did you mean": answers whose confidence is at least this, among the top 3, are offered as
+# choices when the assistant is not sure enough to answer.
+CLARIFY_MIN_CONFIDENCE = 0.1
+CLARIFY_MAX_CHOICES = 3
+
+
+@cache
+def pipeline_component(name: str) -> Dict[str, Any]:
+    """A component's settings in config.yml's pipeline (by its `name`)."""
+    config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if component["name"] == name:
+            return dict(component)
+    raise RuntimeError(f"config.yml's pipeline has no {name}")
+
+
+def answer_confidence_threshold() -> float:
+    """Below this intent confidence no answer is given (home: config.yml, FallbackClassifier)."""
+    return float(pipeline_component("FallbackClassifier")["threshold"])
+
+
+def action_server_timeout_seconds() -> float:
+    """How long the Rasa server waits for the action server before the "unavailable" reply."""
+    return float(os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", "10"))
+
+
+# Safe defaults for local use; a clinic sets them in the environment (see README).
+CLINIC_DEFAULTS = {
+    "clinic_name": ("CLINIC_NAME", "the clinic"),
+    "clinic_phone": ("CLINIC_PHONE", "the number on your clinic letter"),
+    "emergency_number": ("EMERGENCY_NUMBER", "your local emergency number"),
+}
+
+
+def clinic_contact() -> Dict[str, str]:
+    """The clinic's details, filled into replies wherever a response names them ({clinic_phone})."""
+    return {key: os.environ.get(variable) or default for key, (variable, default) in CLINIC_DEFAULTS.items()}

@@ -1,0 +1,1 @@
+"""Developer tools run by make: evaluate.py (make eval), review_queue.py (make review)."""

@@ -1,0 +1,34 @@
+"""The real servers for end-to-end tests: our action server and Rasa server, started once per
+session on free ports with a private SQLite tracker store (tests/servers.py)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Iterator
+
+import pytest
+
+from tests.helpers import CLINIC_ENV
+from tests.servers import Stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
+    servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
+
+
+_sender_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def sender(request: pytest.FixtureRequest) -> str:
+    """A fresh conversation id per test."""
+    return f"test-{re.sub(r'[^A-Za-z0-9_]+', '-', request.node.name)[:40]}-{next(_sender_numbers)}"

@@ -1,0 +1,51 @@
+"""How each channel renders our channel-neutral messages, and what it keeps out of the record."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.review_queue import redact
+from connectors.socketio import markdown_line_breaks
+from connectors.twilio_sms import MAX_SMS_CHARS, conversation_id, fit_sms, render_sms
+from tests.helpers import SMS_DISCLAIMER
+
+BUTTONS = [{"title": "Recovery", "payload": "/recovery_time"}, {"title": "Risks", "payload": "/risks_overview"}]
+
+
+def test_sms_numbers_the_choices_before_the_disclaimer():
+    message = {"text": f"Did you mean (text a number):\n{SMS_DISCLAIMER}", "buttons": BUTTONS}
+    assert render_sms(message, SMS_DISCLAIMER) == (
+        f"Did you mean (text a number):\n1 Recovery\n2 Risks\n{SMS_DISCLAIMER}"
+    )
+
+
+def test_sms_without_choices_is_the_text():
+    assert render_sms({"text": f"An answer.\n{SMS_DISCLAIMER}"}, SMS_DISCLAIMER) == f"An answer.\n{SMS_DISCLAIMER}"
+
+
+def test_an_over_long_sms_is_cut_but_keeps_the_disclaimer():
+    text = fit_sms("word " * 1000 + SMS_DISCLAIMER, SMS_DISCLAIMER)
+    assert len(text) <= MAX_SMS_CHARS and text.endswith(SMS_DISCLAIMER)
+
+
+def test_web_line_breaks_are_markdown_hard_breaks():
+    assert markdown_line_breaks("An answer.\nThe disclaimer.") == "An answer.  \nThe disclaimer."
+
+
+def test_sms_conversation_ids_do_not_reveal_the_number():
+    first = conversation_id("+447700900123", b"secret")
+    assert first == conversation_id(" +447700900123 ", b"secret") and "7700900123" not in first
+    assert first != conversation_id("+447700900123", b"another secret")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("call me on 07700 900123", "call me on [number]"),
+        ("mail jo@example.com please", "mail [email] please"),
+        ("my name is Jane Smith and", "[name] and"),
+        ("Dr Patel said so", "[name] said so"),
+    ],
+)
+def test_the_review_queue_redacts_contact_details_and_names(text, expected):
+    assert redact(text) == expected
