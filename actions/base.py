@@ -44,9 +44,10 @@ def entity_values(tracker: Tracker, entity: str) -> List[str]:
 
 
 def send_fallback(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> None:
-    """Not sure: offer the likely questions ("did you mean"), else the topics."""
+    """Not sure: offer the likely questions ("did you mean", at least two real choices), else the
+    topics."""
     candidates = candidate_answers(tracker)
-    if candidates:
+    if len(candidates) >= settings.CLARIFY_MIN_CHOICES:
         send(
             dispatcher,
             tracker,

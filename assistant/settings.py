@@ -1,6 +1,6 @@
 """Settings shared by the actions and our Rasa server components, each read when first needed.
 
-Each value has one home: the confidence threshold is the FallbackClassifier's in config.yml; the
+Each value has one home: the confidence threshold is AnswerConfidence's in config.yml; the
 clinic's details and the action server timeout come from the environment (README,
 "Configuration").
 """
@@ -16,9 +16,11 @@ import yaml
 from assistant import paths
 
 # "Did you mean": answers whose confidence is at least this, among the top 3, are offered as
-# choices when the assistant is not sure enough to answer.
+# choices when the assistant is not sure enough to answer; with fewer than two, the topics.
 CLARIFY_MIN_CONFIDENCE = 0.1
+CLARIFY_MIN_CHOICES = 2
 CLARIFY_MAX_CHOICES = 3
+ANSWER_CONFIDENCE_COMPONENT = "components.answer_confidence.AnswerConfidence"
 
 
 @cache
@@ -32,8 +34,8 @@ def pipeline_component(name: str) -> Dict[str, Any]:
 
 
 def answer_confidence_threshold() -> float:
-    """Below this intent confidence no answer is given (home: config.yml, FallbackClassifier)."""
-    return float(pipeline_component("FallbackClassifier")["threshold"])
+    """Below this intent confidence no answer is given (home: config.yml, AnswerConfidence)."""
+    return float(pipeline_component(ANSWER_CONFIDENCE_COMPONENT)["threshold"])
 
 
 def action_server_timeout_seconds() -> float:

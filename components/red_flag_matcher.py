@@ -211,6 +211,7 @@ class RedFlagMatcher:
         for word in self.keywords:
             for key in deletions(word, allowed_typos(word)):
                 self.deletion_index[key].add(word)
+        marker_words: List[str] = []
         for kind in (
             "not_symptoms",
             "denials",
@@ -229,6 +230,9 @@ class RedFlagMatcher:
             "new",
         ):
             self._add(f"marker|{kind}", config.get(kind, []))
+            marker_words += [str(p) for p in config.get(kind, [])]
+        # A word of a marker is read as written, never as a symptom word it resembles ("poss").
+        self.marker_words = {t.norm_ for p in marker_words for t in self._pattern_doc(p)} - self.keywords
 
     # --- building -----------------------------------------------------------------------------
     def _pattern_doc(self, phrase: Any) -> Doc:
@@ -266,7 +270,12 @@ class RedFlagMatcher:
             return temperature
         if len(word) == 4 and word.isdigit() and 1950 <= int(word) <= 2100:
             return "yearnumber"  # "after his op in 2015": a story from the past
-        if word in self.keywords or not word.isalpha() or word in self.english_words:
+        if (
+            word in self.keywords
+            or not word.isalpha()
+            or word in self.english_words
+            or word in self.marker_words
+        ):
             return word
         slips = allowed_typos(word)
         if not slips:

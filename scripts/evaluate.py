@@ -1,7 +1,9 @@
 """`make eval` (python -m scripts.evaluate): how well the assistant understands patients, written
 to reports/ (not committed).
 
-- cross-validation of the NLU on the training data (rasa test nlu --cross-validation)
+- 3-fold cross-validation on the training data, and the curve it gives of right / wrong /
+  deflected for each answer threshold and ambiguity margin (scripts/calibration.py), with the
+  setting it recommends beside the one in config.yml
 - the held-out FAQ test set: per-intent precision/recall and the confusion matrix (PNG)
 - what a patient would get: right section / wrong answer / deflected, per section, on the
   held-out test set and, reported apart, the blind set (other voices, never tuned on)
@@ -20,9 +22,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import DefaultDict, Tuple
 
-from assistant import content, paths
+from assistant import content, paths, settings
 from assistant.content import nlu_examples
 from assistant.names import NOT_ANSWERED_INTENTS, URGENCY_ENTITY, URGENT_INTENT
+from scripts import calibration
 from tests.safety_sets import all_sets, measure
 
 ROOT = paths.PROJECT_ROOT
@@ -79,17 +82,8 @@ def answer_outcomes(pairs, predicted) -> Tuple[DefaultDict[str, Counts], Counts,
 def main() -> int:
     REPORTS.mkdir(exist_ok=True)
     rasa_test("--nlu", str(TEST_SET), "--model", str(MODEL), "--out", str(REPORTS / "test_set"))
-    rasa_test(
-        "--nlu",
-        "data/nlu.yml",
-        "--config",
-        "config.yml",
-        "--cross-validation",
-        "--folds",
-        "3",
-        "--out",
-        str(REPORTS / "cross_validation"),
-    )
+    ranked = calibration.cross_validated_rankings()
+    points = calibration.curve(ranked)
 
     sets = {
         "held-out test set": nlu_examples(TEST_SET),
@@ -103,13 +97,35 @@ def main() -> int:
 
     lines = ["# NLU evaluation report", ""]
     test_report = json.loads((REPORTS / "test_set" / "intent_report.json").read_text())
-    cv_report = json.loads((REPORTS / "cross_validation" / "intent_report.json").read_text())
+    cv_accuracy = sum(r[0]["name"] == truth for truth, _, r in ranked if r) / len(ranked)
+    current = settings.pipeline_component(settings.ANSWER_CONFIDENCE_COMPONENT)
+    now = calibration.outcome(ranked, float(current["threshold"]), float(current["ambiguity_margin"]))
+    chosen = calibration.best(points)
     lines += [
         f"- held-out test set ({len(sets['held-out test set'])} questions): intent accuracy "
         f"{test_report['accuracy']:.3f}, weighted F1 {test_report['weighted avg']['f1-score']:.3f}",
-        f"- 3-fold cross-validation on the training data: intent accuracy "
-        f"{cv_report['accuracy']:.3f}, weighted F1 {cv_report['weighted avg']['f1-score']:.3f}",
+        f"- 3-fold cross-validation on the training data ({len(ranked)} examples): top intent "
+        f"accuracy {cv_accuracy:.3f}",
         "- confusion matrix: `test_set/intent_confusion_matrix.png`",
+        "",
+        "## When to answer: cross-validated on the training data",
+        "",
+        f"config.yml: threshold {now.threshold}, ambiguity margin {now.margin}: right {now.right:.3f}, "
+        f"wrong {now.wrong:.3f}, deflected {now.deflected:.3f}, out of scope deflected "
+        f"{now.out_of_scope_deflected:.3f}.",
+        f"Recommended (most right with at most {calibration.MAX_WRONG} wrong and at least "
+        f"{calibration.MIN_OUT_OF_SCOPE_DEFLECTED} of out of scope deflected): threshold "
+        f"{chosen.threshold}, ambiguity margin {chosen.margin}: right {chosen.right:.3f}, wrong "
+        f"{chosen.wrong:.3f}, deflected {chosen.deflected:.3f}, out of scope deflected "
+        f"{chosen.out_of_scope_deflected:.3f}.",
+        "",
+        "| margin | threshold | right | wrong | deflected | out of scope deflected |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {p.margin} | {p.threshold} | {p.right:.3f} | {p.wrong:.3f} | {p.deflected:.3f} | "
+            f"{p.out_of_scope_deflected:.3f} |"
+            for p in points
+        ),
         "",
     ]
     for set_name, pairs in sets.items():

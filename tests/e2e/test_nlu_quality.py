@@ -1,65 +1,102 @@
-"""NLU quality gate on our held-out test set (tests/data/nlu_test_set.yml, never trained on),
-measured against the running Rasa server's /model/parse: what the bot would actually decide."""
+"""NLU quality gates on our held-out sets, through the running Rasa server's /model/parse: what
+the assistant would actually decide. Neither set is ever trained on.
+
+- tests/data/nlu_test_set.yml: written with the first training data; intent accuracy.
+- tests/data/nlu_blind_set.yml: written in other voices (search titles, FAQ wording, caregivers,
+  SMS, long stories) before the training data was changed, never tuned on, reported on its own:
+  what a patient gets, by section of the document.
+"""
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from collections import Counter, defaultdict
+from typing import Dict, List, Tuple
 
 import pytest
-import yaml
 from sklearn.metrics import classification_report
 
-from tests.servers import PROJECT_ROOT
+from assistant import content
+from assistant.content import nlu_examples
+from assistant.names import NOT_ANSWERED_INTENTS
+from tests.helpers import PROJECT_ROOT
 
 TEST_SET = PROJECT_ROOT / "tests" / "data" / "nlu_test_set.yml"
+BLIND_SET = PROJECT_ROOT / "tests" / "data" / "nlu_blind_set.yml"
 MIN_INTENT_ACCURACY = 0.90
-DEFLECTION = {"out_of_scope", "out_of_scope_medical", "personal_advice", "nlu_fallback"}
+# What a patient gets on the blind set (the targets the real patient questions are held to).
+BLIND_GATE = {"right": 0.85, "wrong": 0.05, "out_of_scope_deflected": 0.85}
 
 
-def examples(path) -> List[Tuple[str, str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [
-        (block["intent"], line.strip()[2:])
-        for block in data["nlu"]
-        for line in block["examples"].splitlines()
-        if line.strip()
-    ]
+@pytest.mark.parametrize("held_out", [TEST_SET, BLIND_SET], ids=["test set", "blind set"])
+def test_held_out_sets_are_never_trained_on(held_out):
+    training = {text.lower() for _, text in nlu_examples()}
+    assert [text for _, text in nlu_examples(held_out) if text.lower() in training] == []
 
 
-def test_test_set_is_held_out():
-    training = {text.lower() for _, text in examples(PROJECT_ROOT / "data" / "nlu.yml")}
-    overlap = [text for _, text in examples(TEST_SET) if text.lower() in training]
-    assert overlap == []
+def decided(stack, path) -> List[Tuple[str, str, str]]:
+    return [(intent, stack.parse(text)["intent"]["name"], text) for intent, text in nlu_examples(path)]
 
 
-@pytest.fixture(scope="module")
-def predictions(stack) -> List[Tuple[str, str, str]]:
-    return [(intent, stack.parse(text)["intent"]["name"], text) for intent, text in examples(TEST_SET)]
-
-
-def test_intent_accuracy_on_held_out_questions(predictions, capsys):
-    truth = [t for t, _, _ in predictions]
-    predicted = [p for _, p, _ in predictions]
+def test_intent_accuracy_on_held_out_questions(stack, capsys):
+    predictions = decided(stack, TEST_SET)
     accuracy = sum(t == p for t, p, _ in predictions) / len(predictions)
     with capsys.disabled():  # the report is part of `make test`'s output, pass or fail
-        print_report(truth, predicted, predictions, accuracy)
+        print("\nPer-intent report on the held-out test set (the final intent):")
+        print(
+            classification_report(
+                [t for t, _, _ in predictions], [p for _, p, _ in predictions], zero_division=0
+            )
+        )
+        errors = [f"  {t:32} -> {p:32} {text}" for t, p, text in predictions if t != p]
+        print(f"{len(errors)} errors:\n" + "\n".join(errors))
+        print(f"intent accuracy: {accuracy:.3f} on {len(predictions)} examples (gate: {MIN_INTENT_ACCURACY})")
     assert accuracy >= MIN_INTENT_ACCURACY
+    out = [(t, p) for t, p, _ in predictions if t in NOT_ANSWERED_INTENTS]
+    assert sum(p not in content.answers() for _, p in out) / len(out) >= 0.85
 
 
-def print_report(truth, predicted, predictions, accuracy: float) -> None:
-    print("\nPer-intent report on the held-out test set (final intent after the fallback threshold):")
-    print(classification_report(truth, predicted, zero_division=0))
-    errors = [f"  {t:32} -> {p:32} {text}" for t, p, text in predictions if t != p]
-    print(f"{len(errors)} errors:\n" + "\n".join(errors))
-    print(f"intent accuracy: {accuracy:.3f} on {len(predictions)} examples (gate: {MIN_INTENT_ACCURACY})")
+def outcomes(predictions) -> Tuple[Dict[str, Counter], Counter, Counter]:
+    answers = content.answers()
+    per_section: Dict[str, Counter] = defaultdict(Counter)
+    totals, out_of_scope = Counter(), Counter()
+    for truth, guess, _ in predictions:
+        if truth in answers:
+            section = answers[truth].sections[0]
+            outcome = (
+                "deflected"
+                if guess not in answers
+                else "right"
+                if section in answers[guess].sections
+                else "wrong"
+            )
+            per_section[section][outcome] += 1
+            totals[outcome] += 1
+        else:
+            out_of_scope["deflected" if guess not in answers else "answered"] += 1
+    return per_section, totals, out_of_scope
 
 
-def test_out_of_scope_questions_are_deflected_not_answered(predictions):
-    """An out-of-scope question must never get a curated answer (a wrong medical answer)."""
-    out = [(t, p, text) for t, p, text in predictions if t in DEFLECTION]
-    answered = [f"{text!r} -> {p}" for t, p, text in out if p not in DEFLECTION]
-    rate = 1 - len(answered) / len(out)
-    print(
-        f"\nout-of-scope deflected: {rate:.3f} of {len(out)}; answered instead:\n  " + "\n  ".join(answered)
-    )
-    assert rate >= 0.85
+def test_what_patients_get_on_the_blind_set(stack, capsys):
+    per_section, totals, out_of_scope = outcomes(decided(stack, BLIND_SET))
+    n, m = sum(totals.values()), sum(out_of_scope.values())
+    figures = {
+        "right": totals["right"] / n,
+        "wrong": totals["wrong"] / n,
+        "deflected": totals["deflected"] / n,
+        "out_of_scope_deflected": out_of_scope["deflected"] / m,
+    }
+    with capsys.disabled():  # figures only: the questions stay unread, so the set stays blind
+        print(
+            f"\nblind set: {n} in scope: right section {figures['right']:.3f}, wrong answer "
+            f"{figures['wrong']:.3f}, deflected {figures['deflected']:.3f}; {m} out of scope: "
+            f"deflected {figures['out_of_scope_deflected']:.3f}"
+        )
+        for section, counts in sorted(per_section.items()):
+            total = sum(counts.values())
+            print(
+                f"  {section:14} right {counts['right'] / total:.2f}  wrong {counts['wrong'] / total:.2f}  "
+                f"deflected {counts['deflected'] / total:.2f}  ({total})"
+            )
+    assert figures["right"] >= BLIND_GATE["right"]
+    assert figures["wrong"] <= BLIND_GATE["wrong"]
+    assert figures["out_of_scope_deflected"] >= BLIND_GATE["out_of_scope_deflected"]

@@ -56,17 +56,27 @@ def test_sms_channel_gets_the_short_variation(domain, dispatcher, tracker_for):
     assert message["text"].startswith(sms["text"].strip())
 
 
-def test_low_confidence_gives_no_guess_but_offers_the_likely_question(domain, dispatcher, tracker_for):
+def test_low_confidence_gives_no_guess_but_offers_the_likely_questions(domain, dispatcher, tracker_for):
     tracker = tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD - 0.01)
+    tracker.latest_message["intent_ranking"].append({"name": "recovery_time", "confidence": 0.2})
     ActionAnswerQuestion().run(dispatcher, tracker, domain)
     message = only_message(dispatcher)
     assert message["kind"] == "clarify"
     assert "answer_key" not in message
     assert message["buttons"] == [
         {"title": ANSWERS["hospital_stay"].title, "payload": "/hospital_stay"},
+        {"title": ANSWERS["recovery_time"].title, "payload": "/recovery_time"},
         {"title": "Something else", "payload": "/help_topics"},
     ]
     assert CLINIC_CONTACT["clinic_phone"] in message["text"]
+
+
+def test_did_you_mean_needs_two_real_choices(domain, dispatcher, tracker_for):
+    """One plausible candidate below the threshold: no single-choice "did you mean", the topics."""
+    tracker = tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD - 0.01)
+    ActionAnswerQuestion().run(dispatcher, tracker, domain)
+    message = only_message(dispatcher)
+    assert message["kind"] == "fallback" and len(message["buttons"]) == len(TOPICS)
 
 
 def test_very_low_confidence_gives_the_fallback_with_the_topics(domain, dispatcher, tracker_for):

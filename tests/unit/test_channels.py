@@ -9,7 +9,10 @@ from connectors.socketio import markdown_line_breaks
 from connectors.twilio_sms import MAX_SMS_CHARS, conversation_id, fit_sms, render_sms
 from tests.helpers import SMS_DISCLAIMER
 
-BUTTONS = [{"title": "Recovery", "payload": "/recovery_time"}, {"title": "Risks", "payload": "/risks_overview"}]
+BUTTONS = [
+    {"title": "Recovery", "payload": "/recovery_time"},
+    {"title": "Risks", "payload": "/risks_overview"},
+]
 
 
 def test_sms_numbers_the_choices_before_the_disclaimer():
@@ -20,7 +23,10 @@ def test_sms_numbers_the_choices_before_the_disclaimer():
 
 
 def test_sms_without_choices_is_the_text():
-    assert render_sms({"text": f"An answer.\n{SMS_DISCLAIMER}"}, SMS_DISCLAIMER) == f"An answer.\n{SMS_DISCLAIMER}"
+    assert (
+        render_sms({"text": f"An answer.\n{SMS_DISCLAIMER}"}, SMS_DISCLAIMER)
+        == f"An answer.\n{SMS_DISCLAIMER}"
+    )
 
 
 def test_an_over_long_sms_is_cut_but_keeps_the_disclaimer():

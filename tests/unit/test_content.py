@@ -108,7 +108,9 @@ def test_every_answer_is_in_every_place_the_recipe_names():
         if not [v for v in variations if v.get("channel") == "twilio"]:
             missing.append(f"domain.yml: add a `channel: twilio` variation of utter_{key} (the SMS text)")
         if key not in ruled:
-            missing.append(f"data/rules.yml: add `- intent: {key}` to the rule ending in action_answer_question")
+            missing.append(
+                f"data/rules.yml: add `- intent: {key}` to the rule ending in action_answer_question"
+            )
         if len(examples.get(key, [])) < MIN_EXAMPLES_PER_ANSWER_INTENT:
             missing.append(
                 f"data/nlu.yml: give {key} at least {MIN_EXAMPLES_PER_ANSWER_INTENT} examples "

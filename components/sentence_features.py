@@ -1,0 +1,62 @@
+"""Dense sentence features from a pretrained English sentence encoder (components/minilm.py),
+beside our sparse ones: spaCy still tokenises, lemmatises and finds entities, the count
+featurizers still give word and character features, and DIET gets both.
+
+A pretrained encoder knows that "am I awake for it?" and "will I be put to sleep?" ask the same
+thing though they share no word: the phrasing our training data lacks. Each message is embedded
+once; the encoder is loaded once per process and is not stored in the model archive (its files
+are installed, pinned by hash).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.minilm import shared_encoder
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config()}
+
+    @classmethod
+    def validate_config(cls, config: Dict[str, Any]) -> None:
+        pass
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEncoderFeaturizer:
+        return cls(execution_context.node_name, config)
+
+    def _featurize(self, messages: List[Message]) -> None:
+        # Like the count featurizers, nothing for a text without tokens (empty, only spaces): DIET
+        # needs every featurizer's features or none.
+        texts = [m for m in messages if m.get(TEXT) is not None and m.get(TOKENS_NAMES[TEXT])]
+        vectors = shared_encoder().encode([m.get(TEXT) for m in texts])
+        for message, vector in zip(texts, vectors, strict=True):
+            self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
