@@ -1,17 +1,25 @@
 """REST, for a clinic's own apps: POST {"sender": "...", "message": "..."} to /webhooks/rest/webhook.
 
-Each reply is {"recipient_id", "text", "buttons"?, "metadata"}: the metadata is what the patient
-was told (`kind`, `answer_key`, `sections`, `urgency`, `red_flags`, `input_problem`), so a
-clinic's app can show and log it without reading the tracker. Malformed requests get a 400 with
-a clear message (the stock connector answers them with silence, a 500, or files them under one
-shared "default" conversation), and a failure while handling the message gets the "unavailable"
-reply, never a 500 or an empty answer.
+- Who may call it: with REST_API_KEY set, only requests carrying `Authorization: Bearer <key>`
+  (compared in constant time; 401 otherwise); without it, only this machine (loopback).
+- The conversation is "rest-<sender>": REST ids never meet the web chat's or SMS's. The channel
+  is always "rest", whatever the client says.
+- Each reply is {"recipient_id", "text", "buttons"?, "metadata"}: the metadata is what the
+  patient was told (`kind`, `answer_key`, `sections`, `urgency`, `red_flags`, `input_problem`),
+  so a clinic's app can show and log it without reading the tracker.
+- Malformed requests get a 400 with a clear message (the stock connector answers them with
+  silence, a 500, or files them under one shared "default" conversation); the limits of
+  assistant/limits.py apply to the body, the sender, the metadata and the text; a failure while
+  handling the message gets the "unavailable" reply, never a 500 or an empty answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
+import os
 from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -20,12 +28,14 @@ from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant import limits
 from assistant.replies import reply_metadata, unavailable
+from connectors.inbound import checked_metadata, cut_text, limit_request_size
 
 logger = logging.getLogger(__name__)
 
-MAX_SENDER_CHARS = 128
 USAGE = 'send a JSON object like {"sender": "patient-42", "message": "your question"}'
+CONVERSATION_PREFIX = "rest-"
 
 
 class RestOutput(CollectingOutputChannel):
@@ -51,26 +61,28 @@ class RestOutput(CollectingOutputChannel):
         await self._collect(recipient_id, text, buttons, kwargs)
 
 
-def _json_object(request: Request) -> Dict[str, Any]:
+def parse_request(request: Request) -> Dict[str, Any]:
+    """sender, message and metadata of a valid request; a 400 with a clear message otherwise."""
     body = request.json  # sanic answers 400 itself when the body is not valid JSON
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object: {USAGE}.")
-    return body
-
-
-def parse_request(request: Request) -> Dict[str, Any]:
-    """sender, message and metadata of a valid request; a 400 with a clear message otherwise."""
-    body = _json_object(request)
-    sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise BadRequest(
-            f'"sender" must be a non-empty string of at most {MAX_SENDER_CHARS} characters: {USAGE}.'
-        )
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not limits.SENDER_ID.match(sender):
+        raise BadRequest(f'"sender" must be 1 to 64 letters, digits or . _ : @ - (no spaces): {USAGE}.')
     if not isinstance(message, str):
         raise BadRequest(f'"message" must be a string: {USAGE}.')
-    if metadata is not None and not isinstance(metadata, dict):
-        raise BadRequest('"metadata", when given, must be a JSON object.')
-    return {"sender": sender, "message": message, "metadata": metadata}
+    return {
+        "sender": sender,
+        "message": cut_text(message),
+        "metadata": checked_metadata(body.get("metadata")),
+    }
+
+
+def is_loopback(request: Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.ip).is_loopback
+    except ValueError:
+        return False
 
 
 class PatientRestInput(InputChannel):
@@ -78,8 +90,21 @@ class PatientRestInput(InputChannel):
     def name(cls) -> str:
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> PatientRestInput:
+        return cls(os.environ.get("REST_API_KEY", ""))
+
+    def __init__(self, api_key: str = "") -> None:
+        self.expected = f"Bearer {api_key}".encode() if api_key else b""
+
+    def allowed(self, request: Request) -> bool:
+        if not self.expected:
+            return is_loopback(request)
+        return hmac.compare_digest(request.headers.get("Authorization", "").encode(), self.expected)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rest = Blueprint("patient_rest", __name__)
+        limit_request_size(rest)
 
         @rest.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -87,24 +112,32 @@ class PatientRestInput(InputChannel):
 
         @rest.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not self.allowed(request):
+                reason = (
+                    "send Authorization: Bearer <REST_API_KEY>"
+                    if self.expected
+                    else "without REST_API_KEY, only this machine may call"
+                )
+                return response.json({"error": f"Unauthorized: {reason}"}, status=401)
             parsed = parse_request(request)
+            conversation = CONVERSATION_PREFIX + parsed["sender"]
             collector = RestOutput()
             try:
                 await on_new_message(
                     UserMessage(
                         parsed["message"],
                         collector,
-                        parsed["sender"],
+                        conversation,
                         input_channel=self.name(),
                         metadata=parsed["metadata"],
                     )
                 )
             except (Exception, asyncio.CancelledError) as error:
                 # The conversation id and the error type only: no message text in the logs.
-                logger.error("REST handling failed for %s: %s", parsed["sender"], type(error).__name__)
+                logger.error("REST handling failed for %s: %s", conversation, type(error).__name__)
             if not collector.messages:
                 reply = unavailable(request.app.ctx.agent.domain.responses, self.name())
-                await collector.send_text_message(parsed["sender"], reply.pop("text"), **reply)
+                await collector.send_text_message(conversation, reply.pop("text"), **reply)
             return response.json(collector.messages)
 
         return rest

@@ -1,20 +1,23 @@
 """SMS through Twilio, at /webhooks/twilio/webhook (the stock connector's path).
 
 Better than Rasa's stock Twilio connector in the ways a clinic needs:
-- every request must carry a valid X-Twilio-Signature (HMAC-SHA1 of the public URL and the
-  form parameters with TWILIO_AUTH_TOKEN); anything else gets 403 and never reaches the bot;
+- a request is checked before anything in it is used: its content type, its size
+  (assistant/limits.py), then its X-Twilio-Signature (HMAC-SHA1 of the public URL and the form
+  parameters with TWILIO_AUTH_TOKEN), then that its MessageSid was not seen before (a captured
+  request replayed is refused); anything else gets 4xx and never reaches the bot;
 - the reply is TwiML in the webhook's own response: no outbound API call, nothing to retry;
-- the conversation id is a keyed hash of the phone number, so numbers never reach the tracker
-  store or the logs;
+- the conversation id is a keyed hash of the phone number (SMS_SENDER_ID_SECRET), so numbers
+  never reach the tracker store or the logs;
 - a first-contact notice (the last line of the first reply) that SMS is not private;
 - choices become numbered options (before the disclaimer, the last line); "2" picks the 2nd
   choice of the previous reply (the buttons Rasa stored with it);
 - HELP gives the topics and the clinic's number; STOP and the other opt-out words get no reply
-  (Twilio handles them).
+  from us (Twilio answers them) and delete the conversation and its review-queue rows.
 
-Environment: TWILIO_AUTH_TOKEN (required), TWILIO_WEBHOOK_URL (the public URL Twilio calls,
-when a proxy changes it), SMS_SENDER_ID_SECRET (key for the number hash; defaults to one
-derived from the auth token).
+Environment: TWILIO_AUTH_TOKEN (without it every request is refused), and with it, required at
+start-up: TWILIO_WEBHOOK_URL (the public URL Twilio calls, as it calls it) and
+SMS_SENDER_ID_SECRET (the key of the number hash, apart from the auth token so that rotating the
+token does not re-key every conversation).
 """
 
 from __future__ import annotations
@@ -34,24 +37,19 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from assistant.names import HELP_TOPICS_INTENT, payload
+from assistant import limits
+from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
+from connectors.inbound import cut_text, limit_request_size
+from connectors.replays import SeenMessages
 
 logger = logging.getLogger(__name__)
 
-# Twilio's own opt-out and opt-in keywords: Twilio answers these itself.
-TWILIO_KEYWORDS = {
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "REVOKE",
-    "OPTOUT",
-    "START",
-    "UNSTOP",
-}
+# Twilio's own opt-out and opt-in keywords: Twilio answers these itself. Opting out also
+# deletes the conversation.
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_KEYWORDS = {"START", "UNSTOP"}
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 HELP_KEYWORDS = {"HELP", "INFO"}
 MAX_SMS_CHARS = 1600  # Twilio's hard limit for one message
 SMS_CHANNEL = "twilio"  # our name, and the `channel:` of the SMS variations in domain.yml
@@ -123,18 +121,26 @@ class TwilioSMSInput(InputChannel):
         self.public_url = public_url
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: every SMS webhook request will be refused.")
-        key = sender_secret or f"sms-sender-id:{auth_token}"
-        self.sender_secret = hashlib.sha256(key.encode("utf-8")).digest()
+        else:
+            missing = [
+                n
+                for n, v in (("TWILIO_WEBHOOK_URL", public_url), ("SMS_SENDER_ID_SECRET", sender_secret))
+                if not v
+            ]
+            if missing:  # behind a proxy the URL Twilio signed is not the one we see; no silent re-keying
+                raise ValueError(
+                    f"SMS is switched on (TWILIO_AUTH_TOKEN) but {' and '.join(missing)} "
+                    "is not set: see README, Configuration."
+                )
+        self.sender_secret = hashlib.sha256(sender_secret.encode("utf-8")).digest()
+        self.seen = SeenMessages()
 
-    def _is_signed_by_twilio(self, request: Request, form: TwilioForm) -> bool:
-        signature = request.headers.get("X-Twilio-Signature")
-        if not self.validator or not signature:
-            return False
-        url = self.public_url or request.url
-        return self.validator.validate(url, form, signature)
+    def _is_signed_by_twilio(self, signature: str, form: TwilioForm) -> bool:
+        return bool(self.validator and self.validator.validate(self.public_url, form, signature))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sms = Blueprint("twilio_sms", __name__)
+        limit_request_size(sms)
 
         @sms.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -142,20 +148,45 @@ class TwilioSMSInput(InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            form = TwilioForm.parse(request)
-            if not self._is_signed_by_twilio(request, form):
+            content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if content_type != FORM_CONTENT_TYPE:
+                return response.text(f"Unsupported Media Type: send {FORM_CONTENT_TYPE}.", status=415)
+            if len(request.body) > limits.MAX_SMS_FORM_BYTES:
+                return response.text("Payload Too Large for an SMS webhook.", status=413)
+            signature = request.headers.get("X-Twilio-Signature")
+            if not signature or not self.validator:
                 return response.text("Forbidden: missing or invalid X-Twilio-Signature.", status=403)
+            form = TwilioForm.parse(request)
+            if not self._is_signed_by_twilio(signature, form):
+                return response.text("Forbidden: missing or invalid X-Twilio-Signature.", status=403)
+            message_sid = form.first("MessageSid") or form.first("SmsMessageSid")
+            if not message_sid:
+                return response.text("Bad request: the form has no 'MessageSid' field.", status=400)
+            if not self.seen.first_time(message_sid):
+                return response.text("Forbidden: this message was already received (a replay).", status=403)
             phone_number = form.first("From")
             if not phone_number:
                 return response.text("Bad request: the form has no 'From' field.", status=400)
             body = (form.first("Body") or "").strip()
-            if body.upper() in TWILIO_KEYWORDS:
+            sender_id = conversation_id(phone_number, self.sender_secret)
+            if body.upper() in OPT_IN_KEYWORDS:
+                return twiml([])
+            if body.upper() in OPT_OUT_KEYWORDS:  # Twilio confirms; we forget the conversation
+                forget = UserMessage(
+                    payload(FORGET_ME_CONFIRMED_INTENT),
+                    CollectingOutputChannel(),
+                    sender_id,
+                    input_channel=self.name(),
+                )
+                try:
+                    await on_new_message(forget)
+                except Exception as error:
+                    logger.error("Forgetting %s after an opt-out failed: %s", sender_id, type(error).__name__)
                 return twiml([])
 
-            sender_id = conversation_id(phone_number, self.sender_secret)
             agent = request.app.ctx.agent
             tracker = await agent.tracker_store.retrieve(sender_id)
-            text = self._resolve(body, tracker)
+            text = cut_text(self._resolve(body, tracker))
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name()))

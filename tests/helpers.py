@@ -3,6 +3,7 @@ home), the clinic's test configuration, and SMS requests signed the way Twilio s
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from typing import Any, Dict, List
 
@@ -45,15 +46,16 @@ CLINIC_ENV = {
 
 
 def twilio_form(phone: str, body: str | None, **extra: str) -> Dict[str, str]:
-    """All the fields Twilio posts for an incoming SMS."""
+    """All the fields Twilio posts for an incoming SMS (each message with its own id)."""
+    message_sid = "SM" + uuid.uuid4().hex
     form = {
         "ToCountry": "GB",
         "ToState": "",
-        "SmsMessageSid": "SM" + "1" * 32,
+        "SmsMessageSid": message_sid,
         "NumMedia": "0",
         "ToCity": "",
         "FromZip": "",
-        "SmsSid": "SM" + "1" * 32,
+        "SmsSid": message_sid,
         "FromState": "",
         "SmsStatus": "received",
         "FromCity": "",
@@ -61,7 +63,7 @@ def twilio_form(phone: str, body: str | None, **extra: str) -> Dict[str, str]:
         "To": "+447700900000",
         "ToZip": "",
         "NumSegments": "1",
-        "MessageSid": "SM" + "1" * 32,
+        "MessageSid": message_sid,
         "AccountSid": "AC" + "2" * 32,
         "From": phone,
         "ApiVersion": "2010-04-01",

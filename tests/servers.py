@@ -1,5 +1,7 @@
 """Start the real action server and Rasa server for tests, on free ports, with a private
-SQLite tracker store. Nothing of ours is mocked: these are the processes `make run` starts."""
+SQLite tracker store. Nothing of ours is mocked: these are the processes `make run` starts, with
+the secrets it would give them (a token for the action server, a key for REST, a signing secret
+for the web chat)."""
 
 from __future__ import annotations
 
@@ -67,14 +69,23 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.action_port = free_port()
         self.rasa_port = free_port()
-        self.token = secrets.token_hex(16)
+        self.token = secrets.token_hex(16)  # Rasa's HTTP API
+        self.rest_key = secrets.token_hex(16)
         self.db = workdir / "tracker.db"
         self.credentials = credentials
-        self.env = server_env(**(env or {}))
+        self.env = server_env(
+            ACTION_SERVER_TOKEN=secrets.token_hex(16),
+            REST_API_KEY=self.rest_key,
+            WEB_SESSION_SECRET=secrets.token_hex(16),
+            SMS_SEEN_DB=str(workdir / "sms_seen.db"),
+            **(env or {}),
+        )
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n'
+            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+            f"tracker_store:\n  type: components.tracker_store.PatientTrackerStore\n"
+            f'  dialect: "sqlite"\n  db: "{self.db}"\n'
         )
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
@@ -96,7 +107,8 @@ class Stack:
 
     def start_actions(self) -> None:
         self.actions = self._spawn(
-            [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port)], "action-server.log"
+            [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
+            "action-server.log",
         )
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
@@ -156,16 +168,31 @@ class Stack:
         self.stop_actions()
 
     # --- talking to it -------------------------------------------------------------------------
+    @property
+    def rest_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.rest_key}"}
+
     def rest(self, sender: str, message: str) -> List[Dict[str, Any]]:
         r = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            headers=self.rest_headers,
+            timeout=60,
         )
         r.raise_for_status()
         return r.json()
 
+    @staticmethod
+    def conversation_id(sender: str) -> str:
+        """The tracker of a conversation: web ("web-...") and SMS ("sms-...") ids as they are, a
+        REST sender under the REST channel's prefix."""
+        return sender if sender.startswith(("web-", "sms-", "rest-")) else f"rest-{sender}"
+
     def tracker(self, sender: str) -> Dict[str, Any]:
         r = requests.get(
-            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+            f"{self.url}/conversations/{self.conversation_id(sender)}/tracker",
+            params={"token": self.token},
+            timeout=30,
         )
         r.raise_for_status()
         return r.json()
@@ -173,9 +200,9 @@ class Stack:
     def bot_events(self, sender: str) -> List[Dict[str, Any]]:
         return [e for e in self.tracker(sender)["events"] if e["event"] == "bot"]
 
-    def tracker_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
-        """Bot events of every conversation whose id starts with `prefix` (ids we cannot
-        compute in the test, such as hashed phone numbers), newest conversation last."""
+    def events_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
+        """Events of every conversation whose id starts with `prefix` (ids we cannot compute in
+        the test, such as hashed phone numbers), newest conversation last."""
         import sqlite3
 
         with sqlite3.connect(self.db) as db:
@@ -186,7 +213,11 @@ class Stack:
                     (prefix + "%",),
                 )
             ]
-        return [e for s in senders for e in self.bot_events(s)]
+        return [e for s in senders for e in self.tracker(s)["events"]]
+
+    def tracker_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
+        """Bot events of every conversation whose id starts with `prefix`."""
+        return [e for e in self.events_by_prefix(prefix) if e["event"] == "bot"]
 
     def parse(self, text: str) -> Dict[str, Any]:
         r = requests.post(

@@ -17,7 +17,7 @@
       title: "Spine surgery questions",
       subtitle: "General information, not medical advice",
       inputTextFieldHint: "Type your question...",
-      params: { storage: "local" },    // keeps the conversation across page reloads
+      params: { storage: "session" },  // this browser tab only: not kept on a shared computer
       customMessageDelay: function () { return 300; },
       showMessageDate: false
     }, selector ? document.querySelector(selector) : null);  // null: the widget adds its own element

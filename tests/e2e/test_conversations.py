@@ -141,7 +141,8 @@ def test_gibberish_is_never_answered_with_content(stack, sender, message):
     ],
 )
 def test_malformed_requests_get_a_4xx_with_a_clear_message(stack, body, content_type, expected):
-    r = requests.post(stack.url + WEBHOOK, data=body, headers={"Content-Type": content_type}, timeout=30)
+    headers = {"Content-Type": content_type, **stack.rest_headers}
+    r = requests.post(stack.url + WEBHOOK, data=body, headers=headers, timeout=30)
     assert r.status_code == 400, r.text
     is_json = r.headers.get("content-type", "").startswith("application/json")
     assert expected in (r.json()["message"] if is_json else r.text)

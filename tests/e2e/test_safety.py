@@ -82,18 +82,18 @@ def test_red_flags_get_only_the_urgent_guidance_at_their_level(stack, sender, me
 
 
 @pytest.mark.parametrize(
-    "message, answer_key",
+    "message, answer_keys",
     [
-        ("some soreness around the incision is normal?", "incision_care"),
-        ("when can I shower?", "incision_care"),
-        ("is there a risk of infection?", "infection_risk"),
-        ("what is a dural tear?", "dural_tear_csf_leak"),
+        ("some soreness around the incision is normal?", {"incision_care", "pain_after_surgery"}),
+        ("when can I shower?", {"incision_care"}),
+        ("is there a risk of infection?", {"infection_risk"}),
+        ("what is a dural tear?", {"dural_tear_csf_leak"}),
     ],
 )
-def test_look_alikes_are_answered_normally(stack, sender, message, answer_key):
+def test_look_alikes_are_answered_normally(stack, sender, message, answer_keys):
     [reply] = stack.rest(sender, message)
     assert not reply["text"].startswith("Urgent")
-    assert stack.bot_events(sender)[-1]["metadata"].get("answer_key") == answer_key
+    assert stack.bot_events(sender)[-1]["metadata"].get("answer_key") in answer_keys
 
 
 def test_negated_symptoms_are_not_escalated(stack, sender):

@@ -57,7 +57,7 @@ def test_web_conversation_survives_a_rasa_server_restart(stack):
     client.close()
     stack.stop_rasa()
     stack.start_rasa()
-    again = WebchatClient(stack.url, session_id=client.session_id)  # the id the widget stored
+    again = WebchatClient(stack.url, token=client.token)  # the token the widget stored
     try:
         again.say("can I eat before the operation?")
     finally:

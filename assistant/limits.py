@@ -1,0 +1,22 @@
+"""Every limit on what a client may send, in one place. Our channels (connectors/) apply them
+before a message reaches NLU, so that one oversized or malformed request cannot slow the
+assistant down for every other patient."""
+
+from __future__ import annotations
+
+import re
+
+# A request body larger than this is refused with 413, on every route of the Rasa server.
+MAX_REQUEST_BYTES = 64 * 1024
+# A socket.io packet larger than this closes the connection (python-socketio's buffer).
+MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
+# Text beyond this is not read at all (NLU, red flags): it is cut before NLU, and the patient is
+# asked for a shorter message (components/input_guard.py asks above its own, lower limit).
+MAX_TEXT_CHARS = 4000
+# Metadata a client may attach to a REST message (kept in the tracker store with it).
+MAX_METADATA_KEYS = 10
+MAX_METADATA_BYTES = 1024
+# Conversation ids a REST client may use; each channel prefixes its own ids (no shared space).
+SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+# Twilio's SMS webhook: a form of a few fields.
+MAX_SMS_FORM_BYTES = 16 * 1024

@@ -1,0 +1,39 @@
+"""What every channel does with a message before it reaches NLU: the limits of
+assistant/limits.py, applied in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from sanic import Blueprint, Sanic
+from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
+
+from assistant import limits
+
+
+def cut_text(text: str) -> str:
+    """The part of a message that is read: longer texts are cut (the patient is asked for a
+    shorter message; red flags in what is read are still found)."""
+    return text[: limits.MAX_TEXT_CHARS]
+
+
+def checked_metadata(metadata: Any) -> Dict[str, Any] | None:
+    """Client metadata within the limits (it is stored with the message); a 400 otherwise."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise BadRequest('"metadata", when given, must be a JSON object.')
+    if len(metadata) > limits.MAX_METADATA_KEYS:
+        raise BadRequest(f'"metadata" may have at most {limits.MAX_METADATA_KEYS} keys.')
+    if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > limits.MAX_METADATA_BYTES:
+        raise BadRequest(f'"metadata" may be at most {limits.MAX_METADATA_BYTES} bytes.')
+    return metadata
+
+
+def limit_request_size(blueprint: Blueprint) -> None:
+    """Cap every request body of the server (Sanic's default is 100 MB): larger ones get 413."""
+
+    @blueprint.listener("before_server_start")
+    async def cap(app: Sanic, _: Any) -> None:
+        app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, limits.MAX_REQUEST_BYTES)
