@@ -39,6 +39,7 @@ def send(
         tracker.latest_message.get("text"),
         Kind(kind),
         (tracker.latest_message.get("intent") or {}).get("name"),
+        tracker.sender_id,
     )
 
 

@@ -15,6 +15,11 @@ DEFLECTION_INTENTS: FrozenSet[str] = frozenset({"out_of_scope", "out_of_scope_me
 SMALLTALK_INTENTS: FrozenSet[str] = frozenset({"greet", "goodbye", "thanks", "bot_identity"})
 GREET_INTENT = "greet"
 HELP_TOPICS_INTENT = "help_topics"
+# "Forget me": asked (forget_me), then confirmed (forget_me_confirmed: the Yes choice, or an SMS
+# opt-out) before the conversation is deleted (actions/forget_me.py).
+FORGET_ME_INTENT = "forget_me"
+FORGET_ME_CONFIRMED_INTENT = "forget_me_confirmed"
+FORGET_ME_CANCELLED_INTENT = "forget_me_cancelled"
 # Intents whose reply is not a curated answer and that should not count as one in evaluation.
 NOT_ANSWERED_INTENTS: FrozenSet[str] = DEFLECTION_INTENTS | {FALLBACK_INTENT}
 

@@ -39,6 +39,8 @@ class Kind(str, Enum):
     OUT_OF_SCOPE = "out_of_scope"  # a deflection
     URGENT = "urgent"  # urgent guidance for red-flag symptoms
     SMALLTALK = "smalltalk"  # greeting, thanks, goodbye, "are you a bot?"
+    CONFIRM = "confirm"  # asks the patient to confirm ("delete this conversation?")
+    FORGOTTEN = "forgotten"  # the conversation is deleted with this message (tracker store)
     UNAVAILABLE = "unavailable"  # the action server could not answer
 
 

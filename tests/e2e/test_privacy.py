@@ -1,0 +1,114 @@
+"""Nothing kept longer than it should be, nothing leaked: "forget me" on every channel, STOP by
+SMS, `make purge`, private files, and no message text in any log."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import time
+import uuid
+from datetime import datetime, timezone
+
+from tests.e2e.socketio_client import WebchatClient
+from tests.helpers import PROJECT_ROOT, post_sms, sms_replies, twilio_form
+
+
+def events_of(stack, conversation: str) -> list:
+    with sqlite3.connect(stack.db) as db:
+        return db.execute("SELECT type_name FROM events WHERE sender_id = ?", (conversation,)).fetchall()
+
+
+def review_rows(stack) -> int:
+    with sqlite3.connect(stack.env["REVIEW_DB"]) as db:
+        return db.execute("SELECT COUNT(*) FROM review_queue").fetchone()[0]
+
+
+def test_forget_me_over_rest_deletes_the_conversation_and_its_review_rows(stack, sender):
+    stack.rest(sender, "how much does parking cost at the hospital?")  # queued for review
+    before = review_rows(stack)
+    [question] = stack.rest(sender, "please delete my conversation")
+    assert "delete this conversation" in question["text"] and question["metadata"]["kind"] == "confirm"
+    [done] = stack.rest(sender, question["buttons"][0]["payload"])
+    assert done["metadata"]["kind"] == "forgotten" and "deleted" in done["text"]
+    assert events_of(stack, f"rest-{sender}") == []
+    assert review_rows(stack) == before - 1
+    [fresh] = stack.rest(sender, "hi")  # a new conversation starts
+    assert fresh["metadata"]["kind"] == "smalltalk"
+    assert len([e for e in stack.tracker(sender)["events"] if e["event"] == "user"]) == 1
+
+
+def test_typing_no_keeps_the_conversation(stack, sender):
+    stack.rest(sender, "what are the risks?")
+    stack.rest(sender, "forget me")
+    [kept] = stack.rest(sender, "no")
+    assert "nothing has been deleted" in kept["text"]
+    assert len([e for e in stack.tracker(sender)["events"] if e["event"] == "user"]) == 3
+
+
+def test_forget_me_on_the_web_chat(stack):
+    client = WebchatClient(stack.url)
+    try:
+        client.say("what are the risks?")
+        client.say("forget me")
+        [done] = client.say("yes")
+        assert "deleted" in done["text"]
+        assert events_of(stack, client.session_id) == []
+    finally:
+        client.close()
+
+
+def test_stop_by_sms_deletes_the_conversation(stack):
+    phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    sms_replies(post_sms(stack, twilio_form(phone, "what are the risks?")))
+    conversations_before = {
+        r[0] for r in sqlite3.connect(stack.db).execute("SELECT DISTINCT sender_id FROM events")
+    }
+    assert sms_replies(post_sms(stack, twilio_form(phone, "STOP"))) == []  # Twilio answers STOP itself
+    conversations_after = {
+        r[0] for r in sqlite3.connect(stack.db).execute("SELECT DISTINCT sender_id FROM events")
+    }
+    gone = conversations_before - conversations_after
+    assert len(gone) == 1 and next(iter(gone)).startswith("sms-")
+
+
+def test_make_purge_deletes_exactly_the_old_conversations_and_review_rows(stack, sender):
+    stack.rest(sender, "how much does parking cost at the hospital?")  # queued for review
+    old = f"rest-{sender}-old"
+    forty_days_ago = time.time() - 40 * 86400
+    with sqlite3.connect(stack.db) as db:  # a conversation last written to 40 days ago
+        db.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')",
+            (old, forty_days_ago),
+        )
+    with sqlite3.connect(stack.env["REVIEW_DB"]) as db:
+        db.execute(
+            "INSERT INTO review_queue VALUES (?, 'old question', 'fallback', NULL, 'x')",
+            (datetime.fromtimestamp(forty_days_ago, timezone.utc).isoformat(timespec="seconds"),),
+        )
+    rows_before = review_rows(stack)
+    env = {k: v for k, v in stack.env.items() if not k.startswith("ACTION_SERVER")}  # as from cron
+    result = subprocess.run(
+        ["make", "--no-print-directory", "purge", "DAYS=30", f"ENDPOINTS={stack.endpoints}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Deleted 1 conversations and 1 review-queue rows older than 30 days" in result.stdout
+    assert events_of(stack, old) == [] and events_of(stack, f"rest-{sender}") != []
+    assert review_rows(stack) == rows_before - 1
+
+
+def test_no_message_text_in_any_log(stack, sender):
+    marker = f"zebra{uuid.uuid4().hex[:8]}"
+    stack.rest(sender, f"my name is {marker} and my chest hurts")
+    stack.rest(sender, f"{marker} what are the risks?")
+    client = WebchatClient(stack.url)
+    try:
+        client.say(f"{marker} how long is recovery?")
+    finally:
+        client.close()
+    sms_replies(post_sms(stack, twilio_form("+447700900123", f"{marker} when can I go home?")))
+    for log in stack.workdir.glob("*.log"):
+        assert marker not in log.read_text(errors="replace"), log.name
