@@ -18,16 +18,16 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run shell test test-unit lint review eval install train validate lock clean
+.PHONY: help run shell test test-unit lint review purge eval install train validate lock clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: train $(WIDGET) ## set up, train if needed, start the assistant on http://localhost:5005
-	scripts/run.sh
+run: train $(WIDGET) ## set up, train if needed, start the assistant on http://localhost:5005 (kept running)
+	$(BIN)/python -m scripts.supervise run
 
 shell: train ## chat with the assistant in the terminal (rasa shell)
-	scripts/run.sh shell
+	$(BIN)/python -m scripts.supervise shell
 
 test: train $(WIDGET) ## set up, train if needed, run the whole test suite (unit, then end to end)
 	$(MAKE) --no-print-directory validate
@@ -44,6 +44,10 @@ lint: install ## ruff (lint and format) and mypy over the code
 
 review: install ## the most frequent unanswered questions, for curators
 	$(BIN)/python -m scripts.review_queue
+
+purge: install ## delete conversations and review-queue rows older than DAYS days: make purge DAYS=30
+	@test -n "$(DAYS)" || { echo "Say how old: make purge DAYS=30" >&2; exit 2; }
+	$(BIN)/python -m scripts.purge --days "$(DAYS)" --endpoints "$(or $(ENDPOINTS),endpoints.yml)"
 
 eval: train ## cross-validation, test-set and safety scores, confusion matrix: reports/
 	$(BIN)/python -m scripts.evaluate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -11,4 +12,5 @@ ANSWER_SOURCES = PROJECT_ROOT / "data" / "answer_sources.yml"
 TRAINING_DATA = PROJECT_ROOT / "data" / "nlu.yml"
 ENTITY_PATTERNS = PROJECT_ROOT / "spacy_pipeline" / "entity_patterns.jsonl"
 SOURCE_DOCUMENT = PROJECT_ROOT / "source" / "endoscopic-spine-surgery.txt"
-VAR = PROJECT_ROOT / "var"
+# What the running assistant writes (conversations, logs, secrets): private to its user.
+VAR = Path(os.environ.get("ASSISTANT_VAR") or PROJECT_ROOT / "var")

@@ -1,24 +1,41 @@
-"""Smoke test of the real interactive `rasa shell`, driven through a terminal with pexpect."""
+"""`make shell` as staff use it: our supervisor starts the action server and the real interactive
+`rasa shell`, driven here through a terminal with pexpect."""
 
 from __future__ import annotations
 
+import sys
+
 import pexpect
 
-from tests.helpers import DISCLAIMER
-from tests.servers import BIN, MODEL, PROJECT_ROOT, free_port, server_env
+from tests.helpers import CLINIC_ENV, DISCLAIMER
+from tests.servers import PROJECT_ROOT, free_port, server_env
 
 
-def test_rasa_shell_answers_with_the_disclaimer_and_quits(stack, tmp_path):
+def test_make_shell_answers_with_the_disclaimer_and_quits(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{stack.action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "shell.db"}"\n'
+        (PROJECT_ROOT / "endpoints.yml")
+        .read_text()
+        .replace('db: "var/tracker.db"', f'db: "{tmp_path / "shell.db"}"')
     )
+    env = server_env(**CLINIC_ENV, ASSISTANT_VAR=str(tmp_path / "var"), REVIEW_DB=str(tmp_path / "rq.db"))
+    for inherited in ("ACTION_SERVER_TOKEN", "ACTION_SERVER_URL"):
+        env.pop(inherited, None)
     shell = pexpect.spawn(
-        str(BIN / "rasa"),
-        ["shell", "--endpoints", str(endpoints), "--model", str(MODEL), "--port", str(free_port())],
+        sys.executable,
+        [
+            "-m",
+            "scripts.supervise",
+            "shell",
+            "--endpoints",
+            str(endpoints),
+            "--rasa-port",
+            str(free_port()),
+            "--action-port",
+            str(free_port()),
+        ],
         cwd=str(PROJECT_ROOT),
-        env=server_env(),
+        env=env,
         encoding="utf-8",
         timeout=240,
         dimensions=(50, 300),
@@ -32,3 +49,4 @@ def test_rasa_shell_answers_with_the_disclaimer_and_quits(stack, tmp_path):
         shell.expect(pexpect.EOF, timeout=60)
     finally:
         shell.close(force=True)
+    assert (tmp_path / "shell.db").exists()  # the conversation went to the configured store
