@@ -6,6 +6,10 @@ Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can 
   reply included. The next message starts a new conversation.
 - `purge(older_than_days)` deletes every conversation nobody has written to for that long
   (`make purge DAYS=n`).
+- No silent fallback: Rasa wraps every tracker store in a `FailSafeTrackerStore` that, when the
+  database is unreachable, answers from an empty in-memory tracker (the patient's history
+  gone) and keeps the turn in memory only. For this store the error is raised instead, so the
+  channel tells the patient "unavailable" and nothing is acknowledged that was not stored.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 from typing import Any, List
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -30,7 +34,38 @@ def asks_to_forget(tracker: DialogueStateTracker) -> bool:
     return last_bot is not None and (last_bot.metadata or {}).get("kind") == Kind.FORGOTTEN.value
 
 
+class StoreUnavailable(Exception):
+    """The conversation could not be read or saved (the database is unreachable)."""
+
+
+_rasa_on_error = FailSafeTrackerStore.on_tracker_store_error
+_rasa_on_retrieve_error = FailSafeTrackerStore.on_tracker_store_retrieve_error
+
+
+def _raise_for_ours(fallback: Any) -> Any:
+    def on_error(self: FailSafeTrackerStore, error: Exception) -> None:
+        if isinstance(self._tracker_store, PatientTrackerStore):
+            logger.error("Conversation store unavailable: %s", type(error).__name__)
+            raise StoreUnavailable() from error
+        fallback(self, error)
+
+    return on_error
+
+
+def refuse_in_memory_fallback() -> None:
+    """Idempotent: make Rasa's FailSafeTrackerStore raise for our store instead of falling back."""
+    FailSafeTrackerStore.on_tracker_store_error = _raise_for_ours(_rasa_on_error)
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = _raise_for_ours(_rasa_on_retrieve_error)
+
+
 class PatientTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        refuse_in_memory_fallback()
+        super().__init__(*args, **kwargs)
+        # After a database restart the pooled connections are dead: test each before use, so
+        # that the first patient afterwards is answered rather than told "unavailable".
+        self.engine.pool._pre_ping = True
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if asks_to_forget(tracker):
             self.forget(tracker.sender_id)
@@ -69,4 +104,4 @@ class PatientTrackerStore(SQLTrackerStore):
     def from_endpoint_config(cls, config: Any) -> PatientTrackerStore:
         """The store endpoints.yml configures (for scripts that run without the Rasa server)."""
         kwargs = {k: v for k, v in (config.kwargs or {}).items() if k != "type"}
-        return cls(domain=None, **kwargs)
+        return cls(domain=None, host=config.url, **kwargs)  # as Rasa loads it: `url` is the host

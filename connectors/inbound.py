@@ -4,6 +4,8 @@ assistant/limits.py, applied in one place."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 from typing import Any, Dict
 
 from sanic import Blueprint, Sanic
@@ -29,6 +31,17 @@ def checked_metadata(metadata: Any) -> Dict[str, Any] | None:
     if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > limits.MAX_METADATA_BYTES:
         raise BadRequest(f'"metadata" may be at most {limits.MAX_METADATA_BYTES} bytes.')
     return metadata
+
+
+def served_by() -> str:
+    """This Rasa server's name (RASA_INSTANCE, else the host name): stamped on every message it
+    processes, so the audit trail shows which server handled each turn."""
+    return os.environ.get("RASA_INSTANCE") or socket.gethostname()
+
+
+def with_server(metadata: Dict[str, Any] | None) -> Dict[str, Any]:
+    """A message's metadata as stored: the client's (checked) and the server's own name."""
+    return {**(metadata or {}), "served_by": served_by()}
 
 
 def limit_request_size(blueprint: Blueprint) -> None:

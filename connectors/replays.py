@@ -28,7 +28,7 @@ class SeenMessages:
             if self._redis is None:
                 import redis
 
-                self._redis = redis.Redis.from_url(redis_url)
+                self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
             return bool(self._redis.set(f"sms-seen:{message_id}", 1, nx=True, ex=REPLAY_WINDOW_DAYS * 86400))
         self._db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with sqlite3.connect(self._db, timeout=5) as db:

@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 
 from assistant import limits
 from assistant.replies import reply_metadata, unavailable
-from connectors.inbound import checked_metadata, cut_text, limit_request_size
+from connectors.inbound import checked_metadata, cut_text, limit_request_size, with_server
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +129,15 @@ class PatientRestInput(InputChannel):
                         collector,
                         conversation,
                         input_channel=self.name(),
-                        metadata=parsed["metadata"],
+                        metadata=with_server(parsed["metadata"]),
                     )
                 )
             except (Exception, asyncio.CancelledError) as error:
                 # The conversation id and the error type only: no message text in the logs.
                 logger.error("REST handling failed for %s: %s", conversation, type(error).__name__)
+                # The turn was not stored (e.g. the database went away): what was collected
+                # must not be acknowledged, the patient is told to try again or call instead.
+                collector.messages.clear()
             if not collector.messages:
                 reply = unavailable(request.app.ctx.agent.domain.responses, self.name())
                 await collector.send_text_message(conversation, reply.pop("text"), **reply)

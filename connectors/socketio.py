@@ -28,7 +28,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant import limits
-from connectors.inbound import cut_text
+from assistant.replies import unavailable
+from connectors.inbound import cut_text, with_server
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +68,31 @@ class SessionIds:
 
 
 class WidgetOutput(OutputChannel):
-    """Sends each of our messages whole, with Markdown line breaks, to the conversation's room."""
+    """Sends each of our messages whole, with Markdown line breaks, to the conversation's room.
+    `buffered`: kept until `flush()`, so that a turn the server could not store (the database
+    went away mid-turn) is never shown; the patient gets "unavailable" instead."""
 
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, buffered: bool = False) -> None:
         self.sio, self.bot_message_evt = sio, bot_message_evt
+        self.pending: List[tuple] | None = [] if buffered else None
 
     async def _send(self, room: str, message: Dict[str, Any]) -> None:
-        await self.sio.emit(self.bot_message_evt, message, room=room)
+        if self.pending is not None:
+            self.pending.append((room, message))
+        else:
+            await self.sio.emit(self.bot_message_evt, message, room=room)
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending or [], None
+        for room, message in pending:
+            await self._send(room, message)
+
+    def discard(self) -> None:
+        self.pending = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, {"text": markdown_line_breaks(text.strip())})
@@ -112,6 +127,7 @@ class PatientSocketIOInput(InputChannel):
         self.ids = SessionIds(secret)
         self.sio: AsyncServer | None = None
         self.sockets: Dict[str, str] = {}  # socket id -> its conversation
+        self.app: Any = None  # the Sanic app, known once the server starts
 
     def get_output_channel(self) -> OutputChannel | None:
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
@@ -126,6 +142,10 @@ class PatientSocketIOInput(InputChannel):
         )
         self.sio = sio
         socketio = SocketBlueprint(sio, "/socket.io", "patient_socketio", __name__)  # attaches sio
+
+        @socketio.listener("before_server_start")
+        async def remember_app(app: Any, _: Any) -> None:
+            self.app = app  # its agent's domain has the "unavailable" wording
 
         @socketio.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -157,7 +177,24 @@ class PatientSocketIOInput(InputChannel):
             if not isinstance(text, str):
                 await sio.emit("error", {"message": 'send {"message": "your question"}'}, room=sid)
                 return
-            output = WidgetOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(cut_text(text), output, conversation, input_channel=self.name()))
+            output = WidgetOutput(sio, self.bot_message_evt, buffered=True)
+            try:
+                await on_new_message(
+                    UserMessage(
+                        cut_text(text),
+                        output,
+                        conversation,
+                        input_channel=self.name(),
+                        metadata=with_server(None),
+                    )
+                )
+            except Exception as error:
+                # The conversation id and the error type only: no message text in the logs.
+                logger.error("Web chat handling failed for %s: %s", conversation, type(error).__name__)
+                output.discard()
+            if not output.pending:
+                reply = unavailable(self.app.ctx.agent.domain.responses, self.name())
+                await output.send_text_message(conversation, reply.pop("text"), **reply)
+            await output.flush()
 
         return socketio

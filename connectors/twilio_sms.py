@@ -40,7 +40,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from assistant import limits
 from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
-from connectors.inbound import cut_text, limit_request_size
+from connectors.inbound import cut_text, limit_request_size, with_server
 from connectors.replays import SeenMessages
 
 logger = logging.getLogger(__name__)
@@ -162,7 +162,12 @@ class TwilioSMSInput(InputChannel):
             message_sid = form.first("MessageSid") or form.first("SmsMessageSid")
             if not message_sid:
                 return response.text("Bad request: the form has no 'MessageSid' field.", status=400)
-            if not self.seen.first_time(message_sid):
+            try:
+                first_time = self.seen.first_time(message_sid)
+            except Exception as error:  # where ids are kept is down: no answer we could keep
+                logger.error("SMS replay check failed: %s", type(error).__name__)
+                return self._unavailable(request.app.ctx.agent.domain.responses)
+            if not first_time:
                 return response.text("Forbidden: this message was already received (a replay).", status=403)
             phone_number = form.first("From")
             if not phone_number:
@@ -177,6 +182,7 @@ class TwilioSMSInput(InputChannel):
                     CollectingOutputChannel(),
                     sender_id,
                     input_channel=self.name(),
+                    metadata=with_server(None),
                 )
                 try:
                     await on_new_message(forget)
@@ -185,13 +191,19 @@ class TwilioSMSInput(InputChannel):
                 return twiml([])
 
             agent = request.app.ctx.agent
-            tracker = await agent.tracker_store.retrieve(sender_id)
-            text = cut_text(self._resolve(body, tracker))
             collector = CollectingOutputChannel()
+            tracker = None
             try:
-                await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name()))
+                tracker = await agent.tracker_store.retrieve(sender_id)  # for "2": the last choices
+                text = cut_text(self._resolve(body, tracker))
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender_id, input_channel=self.name(), metadata=with_server(None)
+                    )
+                )
             except Exception as error:
                 logger.error("SMS handling failed for %s: %s", sender_id, type(error).__name__)
+                collector.messages.clear()  # not stored, so not acknowledged: "unavailable" instead
             responses = agent.domain.responses
             sms_disclaimer = disclaimer(responses, SMS_CHANNEL)
             messages = [m for m in collector.messages if m.get("text")] or [
@@ -206,6 +218,11 @@ class TwilioSMSInput(InputChannel):
             return twiml(replies, sms_disclaimer)
 
         return sms
+
+    @staticmethod
+    def _unavailable(responses: Dict[str, Any]) -> HTTPResponse:
+        sms_disclaimer = disclaimer(responses, SMS_CHANNEL)
+        return twiml([render_sms(unavailable(responses, SMS_CHANNEL), sms_disclaimer)], sms_disclaimer)
 
     @staticmethod
     def _has_written_before(tracker: Any) -> bool:

@@ -5,6 +5,7 @@ PostgreSQL in production), the queue the one the action server writes (REVIEW_DB
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from rasa.shared.utils.io import read_yaml
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import review_queue
-from assistant import paths
 from components.tracker_store import PatientTrackerStore
+from scripts.profile import profile
 
 
 def tracker_store_config(endpoints: Path) -> EndpointConfig:
@@ -27,8 +28,11 @@ def tracker_store_config(endpoints: Path) -> EndpointConfig:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=float, required=True, help="delete what is older than this")
-    parser.add_argument("--endpoints", default=str(paths.PROJECT_ROOT / "endpoints.yml"))
+    parser.add_argument("--endpoints", help="default: the profile's (ASSISTANT_PROFILE)")
     args = parser.parse_args()
+    endpoints, derived = profile(dict(os.environ))
+    os.environ.update(derived)  # where the review queue is
+    args.endpoints = args.endpoints or endpoints
     if args.days < 0:
         parser.error("--days must be 0 or more")
     store = PatientTrackerStore.from_endpoint_config(tracker_store_config(Path(args.endpoints)))

@@ -4,13 +4,14 @@ so a curator can add training examples or answers. Usage: make review [ARGS="--t
 from __future__ import annotations
 
 import argparse
+import os
 import re
-import sqlite3
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from actions.review_queue import review_db
+from actions import review_queue
+from scripts.profile import profile
 
 
 def normalise(question: str) -> str:
@@ -19,20 +20,19 @@ def normalise(question: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=review_db())
+    parser.add_argument("--db", type=Path, help="a SQLite file (default: REVIEW_DB_URL, REVIEW_DB, var/)")
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
-    if not args.db.exists():
-        print(f"No review queue yet ({args.db}): nothing has gone unanswered.")
+    os.environ.update(profile(dict(os.environ))[1])  # the production profile's queue is in PostgreSQL
+    rows = review_queue.rows(args.db)
+    where = args.db or "the review queue"
+    if not rows:
+        print(f"No review queue yet ({where}): nothing has gone unanswered.")
         return 0
-    with sqlite3.connect(args.db) as connection:
-        rows = connection.execute(
-            "SELECT recorded_at, question, bot_did, nlu_guess FROM review_queue"
-        ).fetchall()
     groups = defaultdict(list)
     for row in rows:
         groups[normalise(row[1]) or "(empty message)"].append(row)
-    print(f"{len(rows)} unanswered turns, {len(groups)} distinct questions ({args.db})\n")
+    print(f"{len(rows)} unanswered turns, {len(groups)} distinct questions ({where})\n")
     print(f"{'count':>5}  {'bot did':<22} {'NLU guess':<28} question")
     for _question, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: args.top]:
         did = ",".join(sorted({i[2] for i in items}))

@@ -7,6 +7,9 @@
   deployment behind a proxy); the action server answers only the Rasa server, with a token made
   here unless ACTION_SERVER_TOKEN is set.
 - `check-config` only prints the configuration warnings.
+- ASSISTANT_PROFILE=production: conversations in PostgreSQL and locks in Redis
+  (deploy/endpoints.production.yml), so that several servers can share the work behind a proxy;
+  the variables it needs must be set (README, "Production"), or it stops with their names.
 
 Usage: python -m scripts.supervise [run | shell | check-config]
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from assistant import paths
+from scripts.profile import profile
 
 BIN = Path(sys.executable).parent
 LOG_BYTES, LOG_BACKUPS = 10 * 1024 * 1024, 5
@@ -131,6 +135,12 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+# Set for the servers unless the environment says otherwise. Sanic's listen backlog defaults
+# to 100: when many patients connect at once while the server is busy, the rest of their
+# connection attempts are dropped and retried by the client seconds, then minutes, later.
+SERVER_DEFAULTS = {"SANIC_BACKLOG": "1024"}
+
+
 def private_secret(name: str) -> str:
     """A secret kept in var/secrets/ (created once, readable by this user only)."""
     path = paths.VAR / "secrets" / name
@@ -147,15 +157,20 @@ def main() -> int:
     parser.add_argument("mode", nargs="?", default="run", choices=["run", "shell", "check-config"])
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--action-port", type=int, default=5055)
-    parser.add_argument("--endpoints", default="endpoints.yml")
+    parser.add_argument("--endpoints", help="default: endpoints.yml, or the production profile's")
     args = parser.parse_args()
 
     env = dict(os.environ)
     for warning in configuration_warnings(env):
         print(warning, file=sys.stderr)
+    endpoints, derived = profile(env)
+    env.update(derived)
+    args.endpoints = args.endpoints or endpoints
     if args.mode == "check-config":
         return 0
 
+    for name, value in SERVER_DEFAULTS.items():
+        env.setdefault(name, value)
     os.umask(0o077)
     paths.VAR.mkdir(mode=0o700, parents=True, exist_ok=True)
     env.setdefault("ACTION_SERVER_TOKEN", secrets.token_urlsafe(32))
@@ -176,6 +191,8 @@ def main() -> int:
         "--port",
         str(args.rasa_port),
     ]
+    if env.get("MODEL_PATH"):  # else the newest model in models/
+        rasa_args += ["--model", env["MODEL_PATH"]]
     servers = [actions]
     if args.mode == "run":
         rasa_args += [
