@@ -16,6 +16,8 @@ from typing import Any, Dict, List
 
 import requests
 
+from scripts.supervise import SERVER_DEFAULTS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = PROJECT_ROOT / "models" / "spine-faq.tar.gz"
@@ -30,6 +32,7 @@ def free_port() -> int:
 
 def server_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
+    env.update(SERVER_DEFAULTS)  # as `make run` sets them
     env.update(
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
@@ -200,19 +203,41 @@ class Stack:
     def bot_events(self, sender: str) -> List[Dict[str, Any]]:
         return [e for e in self.tracker(sender)["events"] if e["event"] == "bot"]
 
+    # --- what is stored (the tracker store and the review queue, whatever the database) ----
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db}"
+
+    @property
+    def review_url(self) -> str:
+        return f"sqlite:///{self.env['REVIEW_DB']}"
+
+    def sql(self, query: str, url: str | None = None, **params: Any) -> List[Any]:
+        """Rows of a query on the tracker store's database (or another, by URL)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url or self.db_url)
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(sa.text(query), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def logs(self) -> List[Path]:
+        return sorted(self.workdir.glob("*.log"))
+
     def events_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
         """Events of every conversation whose id starts with `prefix` (ids we cannot compute in
         the test, such as hashed phone numbers), newest conversation last."""
-        import sqlite3
-
-        with sqlite3.connect(self.db) as db:
-            senders = [
-                r[0]
-                for r in db.execute(
-                    "SELECT sender_id FROM events WHERE sender_id LIKE ? GROUP BY sender_id ORDER BY MAX(id)",
-                    (prefix + "%",),
-                )
-            ]
+        senders = [
+            r[0]
+            for r in self.sql(
+                "SELECT sender_id FROM events WHERE sender_id LIKE :prefix"
+                " GROUP BY sender_id ORDER BY MAX(id)",
+                prefix=prefix + "%",
+            )
+        ]
         return [e for s in senders for e in self.tracker(s)["events"]]
 
     def tracker_by_prefix(self, prefix: str) -> List[Dict[str, Any]]:
@@ -225,3 +250,52 @@ class Stack:
         )
         r.raise_for_status()
         return r.json()
+
+
+class ClusterStack(Stack):
+    """The same tests, through the local cluster (scripts/cluster.py): HAProxy in front of two
+    nodes, PostgreSQL and Redis. Only what differs from one server is overridden."""
+
+    def __init__(self, cluster: Any) -> None:  # a scripts.cluster.LocalCluster, started
+        self.cluster = cluster
+        self.workdir = cluster.home
+        self.token = cluster.secrets["RASA_API_TOKEN"]
+        self.rest_key = cluster.secrets["REST_API_KEY"]
+        node = cluster.node_env(0)
+        self.env = {**node, "REVIEW_DB_URL": cluster.database_url}
+        self.endpoints = None  # `make purge` uses the production profile's own
+        self.actions = self.rasa = None
+
+    @property
+    def url(self) -> str:
+        return str(self.cluster.proxy_url)
+
+    @property
+    def db_url(self) -> str:
+        return str(self.cluster.database_url)
+
+    @property
+    def review_url(self) -> str:
+        return self.db_url
+
+    def logs(self) -> List[Path]:
+        return sorted(self.workdir.glob("*.log")) + sorted(self.workdir.glob("node-*/*.log*"))
+
+    def _action_servers(self) -> List[int]:
+        return [
+            int((self.workdir / f"node-{i + 1}" / "action-server.pid").read_text())
+            for i in range(len(self.cluster.ports.actions))
+        ]
+
+    def stop_actions(self) -> None:
+        """Both action servers hang (stopped, not killed: their supervisors would restart them)."""
+        import signal
+
+        for pid in self._action_servers():
+            os.kill(pid, signal.SIGSTOP)
+
+    def start_actions(self) -> None:
+        import signal
+
+        for pid in self._action_servers():
+            os.kill(pid, signal.SIGCONT)

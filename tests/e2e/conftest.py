@@ -10,11 +10,14 @@ from typing import Iterator
 import pytest
 
 from tests.helpers import CLINIC_ENV
-from tests.servers import Stack
+from tests.servers import ClusterStack, Stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if request.config.getoption("--cluster"):
+        yield ClusterStack(request.getfixturevalue("cluster"))
+        return
     workdir = tmp_path_factory.mktemp("stack")
     servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
     try:

@@ -148,6 +148,7 @@ def test_malformed_requests_get_a_4xx_with_a_clear_message(stack, body, content_
     assert expected in (r.json()["message"] if is_json else r.text)
 
 
+@pytest.mark.single_server
 def test_conversation_survives_a_rasa_server_restart(stack, sender):
     single_reply(stack.rest(sender, "what are the risks?"))
     stack.stop_rasa()

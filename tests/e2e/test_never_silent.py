@@ -66,6 +66,7 @@ class _Failing(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.single_server
 def test_failing_or_hung_action_server_still_gets_a_reply(stack, sender, action_server_down):
     failing = HTTPServer(("127.0.0.1", stack.action_port), _Failing)
     thread = threading.Thread(target=failing.serve_forever, daemon=True)

@@ -3,7 +3,6 @@ SMS, `make purge`, private files, and no message text in any log."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -14,13 +13,15 @@ from tests.helpers import PROJECT_ROOT, post_sms, sms_replies, twilio_form
 
 
 def events_of(stack, conversation: str) -> list:
-    with sqlite3.connect(stack.db) as db:
-        return db.execute("SELECT type_name FROM events WHERE sender_id = ?", (conversation,)).fetchall()
+    return stack.sql("SELECT type_name FROM events WHERE sender_id = :c", c=conversation)
 
 
 def review_rows(stack) -> int:
-    with sqlite3.connect(stack.env["REVIEW_DB"]) as db:
-        return db.execute("SELECT COUNT(*) FROM review_queue").fetchone()[0]
+    return stack.sql("SELECT COUNT(*) FROM review_queue", stack.review_url)[0][0]
+
+
+def conversations(stack) -> set:
+    return {r[0] for r in stack.sql("SELECT DISTINCT sender_id FROM events")}
 
 
 def test_forget_me_over_rest_deletes_the_conversation_and_its_review_rows(stack, sender):
@@ -60,13 +61,9 @@ def test_forget_me_on_the_web_chat(stack):
 def test_stop_by_sms_deletes_the_conversation(stack):
     phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
     sms_replies(post_sms(stack, twilio_form(phone, "what are the risks?")))
-    conversations_before = {
-        r[0] for r in sqlite3.connect(stack.db).execute("SELECT DISTINCT sender_id FROM events")
-    }
+    conversations_before = conversations(stack)
     assert sms_replies(post_sms(stack, twilio_form(phone, "STOP"))) == []  # Twilio answers STOP itself
-    conversations_after = {
-        r[0] for r in sqlite3.connect(stack.db).execute("SELECT DISTINCT sender_id FROM events")
-    }
+    conversations_after = conversations(stack)
     gone = conversations_before - conversations_after
     assert len(gone) == 1 and next(iter(gone)).startswith("sms-")
 
@@ -75,20 +72,21 @@ def test_make_purge_deletes_exactly_the_old_conversations_and_review_rows(stack,
     stack.rest(sender, "how much does parking cost at the hospital?")  # queued for review
     old = f"rest-{sender}-old"
     forty_days_ago = time.time() - 40 * 86400
-    with sqlite3.connect(stack.db) as db:  # a conversation last written to 40 days ago
-        db.execute(
-            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')",
-            (old, forty_days_ago),
-        )
-    with sqlite3.connect(stack.env["REVIEW_DB"]) as db:
-        db.execute(
-            "INSERT INTO review_queue VALUES (?, 'old question', 'fallback', NULL, 'x')",
-            (datetime.fromtimestamp(forty_days_ago, timezone.utc).isoformat(timespec="seconds"),),
-        )
+    stack.sql(  # a conversation last written to 40 days ago
+        "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, '{}')",
+        s=old,
+        t=forty_days_ago,
+    )
+    stack.sql(
+        "INSERT INTO review_queue VALUES (:t, 'old question', 'fallback', NULL, 'x')",
+        stack.review_url,
+        t=datetime.fromtimestamp(forty_days_ago, timezone.utc).isoformat(timespec="seconds"),
+    )
     rows_before = review_rows(stack)
     env = {k: v for k, v in stack.env.items() if not k.startswith("ACTION_SERVER")}  # as from cron
+    endpoints = [f"ENDPOINTS={stack.endpoints}"] if stack.endpoints else []  # else the profile's
     result = subprocess.run(
-        ["make", "--no-print-directory", "purge", "DAYS=30", f"ENDPOINTS={stack.endpoints}"],
+        ["make", "--no-print-directory", "purge", "DAYS=30", *endpoints],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -110,5 +108,5 @@ def test_no_message_text_in_any_log(stack, sender):
     finally:
         client.close()
     sms_replies(post_sms(stack, twilio_form("+447700900123", f"{marker} when can I go home?")))
-    for log in stack.workdir.glob("*.log"):
+    for log in stack.logs():
         assert marker not in log.read_text(errors="replace"), log.name

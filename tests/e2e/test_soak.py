@@ -45,6 +45,7 @@ class Conversation:
     acknowledged: List[Tuple[str, List[Dict]]] = field(default_factory=list)
     server_errors: int = 0  # 5xx
     refused: int = 0  # no answer at all (the server was down): retried
+    dropped: List[str] = field(default_factory=list)  # connection errors of a running server
     latencies: List[float] = field(default_factory=list)
 
 
@@ -69,8 +70,11 @@ def talk(stack: Stack, conversation: Conversation) -> None:
                     headers=stack.rest_headers,
                     timeout=120,
                 )
-            except requests.ConnectionError:
-                conversation.refused += 1
+            except requests.ConnectionError as error:
+                if "Connection refused" in str(error):
+                    conversation.refused += 1
+                else:
+                    conversation.dropped.append(type(error).__name__ + ": " + str(error)[:200])
                 session = requests.Session()
             else:
                 if r.status_code < 500:
@@ -147,7 +151,8 @@ def summary(name: str, patients: List[Conversation], audit: Audit, seconds: floa
         f"({turns / seconds:.1f}/s, p50 {statistics.median(latencies):.2f} s, "
         f"max {latencies[-1]:.2f} s): {audit.line()}, "
         f"{sum(c.server_errors for c in patients)} 5xx, "
-        f"{sum(c.refused for c in patients)} refused connections (retried)"
+        f"{sum(c.refused for c in patients)} refused connections (retried), "
+        f"{sum(len(c.dropped) for c in patients)} dropped connections"
     )
 
 
@@ -174,6 +179,7 @@ def test_soak_200_conversations_of_10_turns(soak_stack, capsys):
         print(summary("soak", patients, audit, seconds))
     assert audit.events >= 200 * 10 * 2
     assert audit.lost == 0 and audit.unexpected == 0
+    assert [d for c in patients for d in c.dropped] == []
     assert sum(c.server_errors + c.refused for c in patients) == 0
 
 

@@ -3,8 +3,6 @@ them (twilio's RequestValidator), against the real servers."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
@@ -129,9 +127,8 @@ def test_phone_numbers_never_reach_the_tracker_store_or_logs(stack):
     sms_replies(post_sms(stack, twilio_form(number, "will I need physical therapy?")))
     sms_replies(post_sms(stack, twilio_form(number, "thanks")))
     digits = number.lstrip("+")
-    with sqlite3.connect(stack.db) as db:
-        rows = db.execute("SELECT sender_id, data FROM events").fetchall()
+    rows = stack.sql("SELECT sender_id, data FROM events")
     assert rows and not any(digits in (sender or "") + (data or "") for sender, data in rows)
     assert any(sender.startswith("sms-") for sender, _ in rows)
-    for log in stack.workdir.glob("*.log"):
+    for log in stack.logs():
         assert digits not in log.read_text(errors="replace"), log.name

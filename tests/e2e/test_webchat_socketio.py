@@ -51,6 +51,7 @@ def test_web_answers_use_markdown_line_breaks(webchat):
     assert answer["text"].endswith("  \n" + DISCLAIMER)
 
 
+@pytest.mark.single_server
 def test_web_conversation_survives_a_rasa_server_restart(stack):
     client = WebchatClient(stack.url)
     client.say("what scans will I need?")

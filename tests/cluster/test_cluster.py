@@ -1,0 +1,278 @@
+"""The production profile with real servers (scripts/cluster.py): HAProxy in front of two nodes
+(a Rasa server and its action server each), PostgreSQL and Redis.
+
+- Each conversation stays on one Rasa server (every message records which server handled it).
+- A burst of conversations, each sending several messages at once: every turn is in PostgreSQL,
+  each answer right after its question, no duplicates.
+- Two servers given the same conversation at once (no proxy): the Redis lock keeps its turns apart.
+- Failover: a Rasa server killed mid-run, PostgreSQL and Redis stopped briefly: nothing
+  acknowledged is lost, patients get the "unavailable" reply meanwhile, service resumes.
+The conversation, channel, privacy and never-silent tests also run through the cluster
+(`pytest tests/e2e --cluster`, part of `make test`)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.helpers import DISCLAIMER
+
+QUESTIONS = [
+    "what is endoscopic spine surgery?",
+    "how long is the hospital stay?",
+    "will it hurt afterwards?",
+    "what are the risks?",
+    "how do I get ready for the operation?",
+    "when can I drive again?",
+    "what else could I try instead?",
+    "who is a good candidate?",
+]
+TIMEOUT = 120
+
+
+@dataclass
+class Patient:
+    sender: str
+    acknowledged: List[Tuple[str, List[Dict]]] = field(default_factory=list)
+    server_errors: int = 0
+    connection_errors: int = 0
+
+
+def say(url: str, key: str, sender: str, text: str) -> requests.Response:
+    return requests.post(
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=TIMEOUT,
+    )
+
+
+def send(url: str, key: str, patient: Patient, text: str) -> None:
+    try:
+        r = say(url, key, patient.sender, text)
+    except requests.ConnectionError:
+        patient.connection_errors += 1
+        return
+    if r.status_code >= 500:
+        patient.server_errors += 1
+        return
+    r.raise_for_status()
+    patient.acknowledged.append((text, r.json()))
+
+
+def stored_turns(cluster, sender: str) -> List[Tuple[str, List[str], str | None]]:
+    """Straight from PostgreSQL: each user message, the bot messages after it, and the server
+    that handled it."""
+    engine = sa.create_engine(cluster.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            ).fetchall()
+    finally:
+        engine.dispose()
+    import json
+
+    turns: List[Tuple[str, List[str], str | None]] = []
+    for (data,) in rows:
+        event = json.loads(data)
+        if event["event"] == "user":
+            turns.append((event["text"], [], (event.get("metadata") or {}).get("served_by")))
+        elif event["event"] == "bot" and turns:
+            turns[-1][1].append(event["text"])
+    return turns
+
+
+@dataclass
+class Audit:
+    sent: int = 0
+    stored: int = 0
+    lost: int = 0
+    out_of_order: int = 0
+    duplicates: int = 0
+
+    def check(self, cluster, patient: Patient, sent: int) -> None:
+        """Every acknowledged turn is stored once, its replies right after its question."""
+        stored = stored_turns(cluster, f"rest-{patient.sender}")
+        self.sent += sent
+        self.stored += len(stored)
+        as_stored = Counter((text, tuple(replies)) for text, replies, _ in stored)
+        for text, replies in patient.acknowledged:
+            turn = (text, tuple(m["text"] for m in replies))
+            if as_stored[turn] == 0:
+                # the question is stored but not followed by exactly its own answer
+                self.out_of_order += any(t == text for t, _, _ in stored)
+                self.lost += not any(t == text for t, _, _ in stored)
+            as_stored[turn] -= 1
+        texts = Counter(text for text, _, _ in stored)
+        self.duplicates += sum(n - 1 for n in texts.values() if n > 1)
+
+    def line(self, name: str) -> str:
+        return (
+            f"\n{name}: turns sent {self.sent}, turns stored {self.stored}, lost {self.lost}, "
+            f"out of order {self.out_of_order}, duplicates {self.duplicates}"
+        )
+
+
+def key(cluster) -> str:
+    return str(cluster.secrets["REST_API_KEY"])
+
+
+def test_each_conversation_stays_on_one_server(cluster):
+    patients = [Patient(f"sticky-{i}") for i in range(30)]
+    for turn in range(3):
+        for patient in patients:
+            send(cluster.proxy_url, key(cluster), patient, QUESTIONS[turn])
+    servers_of = {p.sender: {s for _, _, s in stored_turns(cluster, f"rest-{p.sender}")} for p in patients}
+    assert all(len(servers) == 1 for servers in servers_of.values()), servers_of
+    used = Counter(next(iter(s)) for s in servers_of.values())
+    assert set(used) == {"rasa-1", "rasa-2"}, used  # both servers share the work
+
+
+def test_a_burst_of_conversations_each_sending_several_messages_at_once(cluster, capsys):
+    patients = [Patient(f"burst-{i}") for i in range(60)]
+    per_patient = 4
+    jobs = [(p, f"{QUESTIONS[j]} ({p.sender} #{j})") for p in patients for j in range(per_patient)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for future in [pool.submit(send, cluster.proxy_url, key(cluster), p, text) for p, text in jobs]:
+            future.result()
+    audit = Audit()
+    for patient in patients:
+        audit.check(cluster, patient, per_patient)
+    with capsys.disabled():
+        print(audit.line("burst through the proxy"))
+    assert sum(p.server_errors + p.connection_errors for p in patients) == 0
+    assert sum(len(p.acknowledged) for p in patients) == len(jobs)
+    assert audit.stored == audit.sent and audit.lost == audit.out_of_order == audit.duplicates == 0
+    for patient in patients:
+        assert all(DISCLAIMER in m["text"] for _, replies in patient.acknowledged for m in replies)
+
+
+def test_two_servers_given_one_conversation_at_once_take_turns(cluster, capsys):
+    """Without the proxy: the same conversations sent to both Rasa servers at the same moment.
+    The lock store (components/lock_store.py) must keep every turn whole."""
+    direct = [f"http://127.0.0.1:{port}" for port in cluster.ports.rasa]
+    patients = [Patient(f"both-{i}") for i in range(20)]
+    jobs = [
+        (url, p, f"{QUESTIONS[j]} ({p.sender} #{j} via {n})")
+        for p in patients
+        for j in range(3)
+        for n, url in enumerate(direct)
+    ]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for future in [pool.submit(send, url, key(cluster), p, text) for url, p, text in jobs]:
+            future.result()
+    audit = Audit()
+    for patient in patients:
+        audit.check(cluster, patient, 6)
+        served = {s for _, _, s in stored_turns(cluster, f"rest-{patient.sender}")}
+        assert served == {"rasa-1", "rasa-2"}
+    with capsys.disabled():
+        print(audit.line("one conversation on both servers at once"))
+    assert sum(p.server_errors + p.connection_errors for p in patients) == 0
+    assert audit.stored == audit.sent and audit.lost == audit.out_of_order == audit.duplicates == 0
+
+
+def run_conversations(cluster, patients: List[Patient], turns: int, during=None) -> None:
+    """Each patient asks `turns` questions one after the other; `during` runs beside them."""
+    done = threading.Event()
+
+    def patient_talks(patient: Patient) -> None:
+        for j in range(turns):
+            send(cluster.proxy_url, key(cluster), patient, f"{QUESTIONS[j % len(QUESTIONS)]} (#{j})")
+            time.sleep(0.2)
+
+    side = threading.Thread(target=during, args=(done,), daemon=True) if during else None
+    if side:
+        side.start()
+    with ThreadPoolExecutor(max_workers=len(patients)) as pool:
+        for future in [pool.submit(patient_talks, p) for p in patients]:
+            future.result()
+    done.set()
+    if side:
+        side.join(timeout=300)
+
+
+def kinds(patient: Patient) -> List[str]:
+    return [m["metadata"]["kind"] for _, replies in patient.acknowledged for m in replies]
+
+
+def answered(patient: Patient) -> Patient:
+    """The turns the patient was answered (not told "unavailable"): those must be stored."""
+    kept = [(t, r) for t, r in patient.acknowledged if r[0]["metadata"]["kind"] != "unavailable"]
+    return Patient(patient.sender, kept)
+
+
+def test_failover_when_a_rasa_server_is_killed(cluster, capsys):
+    patients = [Patient(f"failover-{i}") for i in range(30)]
+    killed = {}
+
+    def kill_rasa_2(done: threading.Event) -> None:
+        time.sleep(4)
+        killed["pid"] = cluster.rasa_pid(1)
+        import os
+
+        os.kill(killed["pid"], signal.SIGKILL)
+
+    run_conversations(cluster, patients, 12, kill_rasa_2)
+    audit = Audit()
+    for patient in patients:
+        audit.check(cluster, answered(patient), 12)
+    moved = [
+        p.sender
+        for p in patients
+        if {s for _, _, s in stored_turns(cluster, f"rest-{p.sender}")} == {"rasa-1", "rasa-2"}
+    ]
+    with capsys.disabled():
+        print(
+            audit.line("Rasa server 2 killed -9 mid-run")
+            + f"; {len(moved)} conversations moved to rasa-1 with their history, "
+            f"{sum(k.count('unavailable') for k in map(kinds, patients))} 'unavailable' replies, "
+            f"{sum(p.server_errors for p in patients)} 5xx"
+        )
+    assert killed, "the kill happened"
+    assert sum(p.server_errors + p.connection_errors for p in patients) == 0
+    assert all(len(p.acknowledged) == 12 for p in patients)
+    assert audit.lost == audit.out_of_order == 0
+    assert moved, "the killed server's conversations went on on the other one"
+    # The moved conversations kept their history: their first turns (on rasa-2) are still there.
+    for sender in moved:
+        assert stored_turns(cluster, f"rest-{sender}")[0][2] == "rasa-2"
+
+
+@pytest.mark.parametrize("service", ["postgres", "redis"])
+def test_a_brief_outage_gives_unavailable_then_service_resumes(cluster, service, capsys):
+    patients = [Patient(f"{service}-outage-{i}") for i in range(10)]
+
+    def outage(done: threading.Event) -> None:
+        time.sleep(2)
+        cluster.stop_process(service, signal.SIGINT if service == "postgres" else signal.SIGTERM)
+        time.sleep(3)
+        if service == "postgres":
+            cluster.start_postgres()
+        else:
+            cluster.start_redis()
+
+    run_conversations(cluster, patients, 20, outage)
+    audit = Audit()
+    for patient in patients:
+        audit.check(cluster, answered(patient), 20)
+    unavailable = sum(k.count("unavailable") for k in map(kinds, patients))
+    with capsys.disabled():
+        print(
+            audit.line(f"{service} stopped for 3 s")
+            + f"; {unavailable} 'unavailable' replies, {sum(p.server_errors for p in patients)} 5xx"
+        )
+    assert sum(p.server_errors + p.connection_errors for p in patients) == 0
+    assert unavailable > 0, "the outage was noticed"
+    assert all(kinds(p)[-1] != "unavailable" for p in patients), "service resumed"
+    assert audit.lost == audit.out_of_order == audit.duplicates == 0
