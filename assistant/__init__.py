@@ -6,6 +6,8 @@
                examples, read from data/ when first needed
   settings.py  thresholds (config.yml) and the clinic's details (environment), read when needed
   replies.py   the reply model: kinds, the disclaimer, channel-neutral message composition
+  limits.py    every limit on what a client may send
+  history.py   how much of a conversation a turn reads
 
 Nothing here does I/O at import, and nothing here imports the action server (actions/), the Rasa
 server's components (components/) or the channels (connectors/): they all import from here.

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any, Dict
+from typing import Any, Awaitable, Callable, Dict
 
 from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
 
 from assistant import limits
+from assistant.history import reading_recent_history
 
 
 def cut_text(text: str) -> str:
@@ -50,3 +51,21 @@ def limit_request_size(blueprint: Blueprint) -> None:
     @blueprint.listener("before_server_start")
     async def cap(app: Sanic, _: Any) -> None:
         app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, limits.MAX_REQUEST_BYTES)
+
+
+async def hand_over(on_new_message: Callable[[Any], Awaitable[Any]], message: Any) -> None:
+    """Give a patient's message to Rasa; the turn reads only recent history (assistant/history.py)."""
+    token = reading_recent_history.set(True)
+    try:
+        await on_new_message(message)
+    finally:
+        reading_recent_history.reset(token)
+
+
+async def recent_tracker(tracker_store: Any, sender_id: str) -> Any:
+    """A conversation's recent history, as a turn reads it (e.g. to resolve an SMS "2")."""
+    token = reading_recent_history.set(True)
+    try:
+        return await tracker_store.retrieve(sender_id)
+    finally:
+        reading_recent_history.reset(token)

@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 
 from assistant import limits
 from assistant.replies import reply_metadata, unavailable
-from connectors.inbound import checked_metadata, cut_text, limit_request_size, with_server
+from connectors.inbound import checked_metadata, cut_text, hand_over, limit_request_size, with_server
 
 logger = logging.getLogger(__name__)
 
@@ -123,14 +123,15 @@ class PatientRestInput(InputChannel):
             conversation = CONVERSATION_PREFIX + parsed["sender"]
             collector = RestOutput()
             try:
-                await on_new_message(
+                await hand_over(
+                    on_new_message,
                     UserMessage(
                         parsed["message"],
                         collector,
                         conversation,
                         input_channel=self.name(),
                         metadata=with_server(parsed["metadata"]),
-                    )
+                    ),
                 )
             except (Exception, asyncio.CancelledError) as error:
                 # The conversation id and the error type only: no message text in the logs.

@@ -29,7 +29,7 @@ from socketio import AsyncServer
 
 from assistant import limits
 from assistant.replies import unavailable
-from connectors.inbound import cut_text, with_server
+from connectors.inbound import cut_text, hand_over, with_server
 
 logger = logging.getLogger(__name__)
 
@@ -179,14 +179,15 @@ class PatientSocketIOInput(InputChannel):
                 return
             output = WidgetOutput(sio, self.bot_message_evt, buffered=True)
             try:
-                await on_new_message(
+                await hand_over(
+                    on_new_message,
                     UserMessage(
                         cut_text(text),
                         output,
                         conversation,
                         input_channel=self.name(),
                         metadata=with_server(None),
-                    )
+                    ),
                 )
             except Exception as error:
                 # The conversation id and the error type only: no message text in the logs.

@@ -40,7 +40,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from assistant import limits
 from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
-from connectors.inbound import cut_text, limit_request_size, with_server
+from connectors.inbound import cut_text, hand_over, limit_request_size, recent_tracker, with_server
 from connectors.replays import SeenMessages
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ class TwilioSMSInput(InputChannel):
                     metadata=with_server(None),
                 )
                 try:
-                    await on_new_message(forget)
+                    await hand_over(on_new_message, forget)
                 except Exception as error:
                     logger.error("Forgetting %s after an opt-out failed: %s", sender_id, type(error).__name__)
                 return twiml([])
@@ -194,12 +194,13 @@ class TwilioSMSInput(InputChannel):
             collector = CollectingOutputChannel()
             tracker = None
             try:
-                tracker = await agent.tracker_store.retrieve(sender_id)  # for "2": the last choices
+                tracker = await recent_tracker(agent.tracker_store, sender_id)  # for "2": the last choices
                 text = cut_text(self._resolve(body, tracker))
-                await on_new_message(
+                await hand_over(
+                    on_new_message,
                     UserMessage(
                         text, collector, sender_id, input_channel=self.name(), metadata=with_server(None)
-                    )
+                    ),
                 )
             except Exception as error:
                 logger.error("SMS handling failed for %s: %s", sender_id, type(error).__name__)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from assistant import content
+from assistant.history import RECENT_EVENTS
 from tests.e2e.socketio_client import WebchatClient
 from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 from tests.servers import PROJECT_ROOT
@@ -107,3 +108,47 @@ def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
     assert "how much does it cost? call me on [number] or [email]" in out
     assert "[name] and I want to know the parking fees" in out
     assert "07700" not in out and "Jane" not in out and "jo@example.com" not in out
+
+
+# --- long conversations: a turn reads only recent history (assistant/history.py) ---------------
+# Enough turns that the conversation is several times longer than what one turn reads.
+LONG_QUESTIONS = ["what is endoscopic spine surgery?", "qwerty zxcv", "thanks", "what are the risks?"]
+LONG_TURNS = RECENT_EVENTS + 8  # about four events a turn: four times what a turn reads
+
+
+def test_a_long_conversation_still_follows_up_and_the_store_keeps_all_of_it(stack, sender):
+    sent = [LONG_QUESTIONS[i % len(LONG_QUESTIONS)] for i in range(LONG_TURNS)]
+    for text in sent:
+        stack.rest(sender, text)
+    stack.rest(sender, "how long until I can go home?")
+    stack.rest(sender, "tell me more")  # the follow-up still finds the last answer
+    assert last_metadata(stack, sender)["answer_key"] == "recovery_time"
+    [clarify] = stack.rest(sender, "nerves")  # and a "did you mean" choice still answers
+    key = clarify["buttons"][0]["payload"].lstrip("/")
+    stack.rest(sender, clarify["buttons"][0]["payload"])
+    assert (last_metadata(stack, sender)["kind"], last_metadata(stack, sender)["answer_key"]) == (
+        "answer",
+        key,
+    )
+    # every event stays in the store and in the HTTP API's history: the audit trail
+    said = [e["text"] for e in stack.tracker(sender)["events"] if e["event"] == "user"]
+    assert said[: len(sent)] == sent and len(said) == len(sent) + 4
+    [(stored,)] = stack.sql(
+        "SELECT COUNT(*) FROM events WHERE sender_id = :sender AND type_name = 'user'",
+        sender=stack.conversation_id(sender),
+    )
+    assert stored == len(said)
+    assert len(stack.tracker(sender)["events"]) > 3 * RECENT_EVENTS
+
+
+def test_a_long_sms_thread_still_resolves_a_number_to_its_choice(stack):
+    phone = "+447700900555"
+    for i in range(LONG_TURNS // 2):
+        sms_replies(post_sms(stack, twilio_form(phone, LONG_QUESTIONS[i % len(LONG_QUESTIONS)])))
+    [text] = sms_replies(post_sms(stack, twilio_form(phone, "nerves")))
+    first_title = text.split("\n1 ", 1)[1].split("\n", 1)[0]
+    [answer] = sms_replies(post_sms(stack, twilio_form(phone, "1")))
+    assert SMS_DISCLAIMER in answer
+    key = next(k for k, a in ANSWERS.items() if a.title == first_title)
+    events = stack.events_by_prefix("sms-")
+    assert [e for e in events if e["event"] == "bot"][-1]["metadata"]["answer_key"] == key

@@ -1,0 +1,95 @@
+"""The tracker store on SQLite: a turn reads only recent history of the current session and
+saves only what it added; everything stays stored and readable in full."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from assistant import paths
+from assistant.history import RECENT_EVENTS, reading_recent_history
+from components.tracker_store import PatientTrackerStore
+
+TURNS = RECENT_EVENTS  # four events a turn: four times what a turn reads
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(paths.DOMAIN))
+
+
+@pytest.fixture
+def store(tmp_path, domain) -> PatientTrackerStore:
+    return PatientTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+def turn(number: int) -> list:
+    return [
+        UserUttered(f"question {number}", {"name": "what_is_it", "confidence": 0.9}),
+        ActionExecuted("action_answer_question"),
+        BotUttered(f"answer {number}", metadata={"kind": "answer", "answer_key": f"a{number}"}),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def recent(store: PatientTrackerStore, sender: str) -> DialogueStateTracker | None:
+    token = reading_recent_history.set(True)
+    try:
+        return asyncio.run(store.retrieve(sender))
+    finally:
+        reading_recent_history.reset(token)
+
+
+def stored_rows(store: PatientTrackerStore, sender: str) -> int:
+    with store.engine.connect() as connection:
+        query = sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :s")
+        return int(connection.execute(query, {"s": sender}).scalar())
+
+
+def converse(store: PatientTrackerStore, domain: Domain, sender: str, turns: int, first: int = 0) -> None:
+    """Each turn as a Rasa turn does it: read (recent history), add the turn's events, save."""
+    for number in range(first, first + turns):
+        tracker = recent(store, sender) or DialogueStateTracker(sender, domain.slots)
+        for event in turn(number):
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+
+
+def test_a_turn_reads_the_newest_events_and_every_event_is_stored_once(store, domain):
+    converse(store, domain, "long", TURNS)
+    assert stored_rows(store, "long") == 4 * TURNS
+    tracker = recent(store, "long")
+    assert len(tracker.events) == RECENT_EVENTS
+    assert tracker.events[-2].text == f"answer {TURNS - 1}"  # the newest, in order
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)][0] == (
+        f"question {TURNS - RECENT_EVENTS // 4}"
+    )
+    full = asyncio.run(store.retrieve("long"))  # not a patient's turn: the whole conversation
+    assert len(full.events) == 4 * TURNS and full.events[0].text == "question 0"
+
+
+def test_a_turn_reads_only_the_current_session(store, domain):
+    converse(store, domain, "two-sessions", 5)
+    tracker = recent(store, "two-sessions")
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(tracker))
+    converse(store, domain, "two-sessions", 2, first=100)
+    events = recent(store, "two-sessions").events
+    assert isinstance(events[0], SessionStarted)
+    assert [e.text for e in events if isinstance(e, UserUttered)] == ["question 100", "question 101"]
+    assert stored_rows(store, "two-sessions") == 4 * 7 + 2
+
+
+def test_an_unknown_conversation_reads_as_none(store):
+    assert recent(store, "nobody") is None
