@@ -755,3 +755,11 @@ def test_kustomize_renders_valid_resources_whose_references_resolve(no_network):
         assert set(names) <= rendered_configmaps, (
             f"{resource['metadata']['name']} refers to a missing ConfigMap"
         )
+
+
+def test_the_rasa_pods_get_the_server_defaults_make_run_sets():
+    from scripts.supervise import SERVER_DEFAULTS
+
+    rasa = container(statefulset(), "rasa")
+    for name, value in SERVER_DEFAULTS.items():
+        assert env_value(rasa, name) == value, f"{name} differs from scripts/supervise.py SERVER_DEFAULTS"
