@@ -182,16 +182,31 @@ def test_two_servers_given_one_conversation_at_once_take_turns(cluster, capsys):
     assert audit.stored == audit.sent and audit.lost == audit.out_of_order == audit.duplicates == 0
 
 
-def run_conversations(cluster, patients: List[Patient], turns: int, during=None) -> None:
-    """Each patient asks `turns` questions one after the other; `during` runs beside them."""
-    done = threading.Event()
+def run_conversations(
+    cluster, patients: List[Patient], turns: int, during=None, turns_after: int = 0
+) -> Dict[str, int]:
+    """Each patient asks at least `turns` questions one after the other; `during` runs beside
+    them, and with `turns_after` each goes on until it has asked that many after `during` ended
+    (however fast the servers answer). How many each patient asked, by sender."""
+    done, side_ended = threading.Event(), threading.Event()
+    asked: Dict[str, int] = {}
 
     def patient_talks(patient: Patient) -> None:
-        for j in range(turns):
+        j, after = 0, 0
+        while j < turns or (turns_after and after < turns_after):
+            ended = side_ended.is_set()
             send(cluster.proxy_url, key(cluster), patient, f"{QUESTIONS[j % len(QUESTIONS)]} (#{j})")
+            j, after = j + 1, after + ended
             time.sleep(0.2)
+        asked[patient.sender] = j
 
-    side = threading.Thread(target=during, args=(done,), daemon=True) if during else None
+    def side_then_end(done: threading.Event) -> None:
+        try:
+            during(done)
+        finally:
+            side_ended.set()
+
+    side = threading.Thread(target=side_then_end, args=(done,), daemon=True) if during else None
     if side:
         side.start()
     with ThreadPoolExecutor(max_workers=len(patients)) as pool:
@@ -200,6 +215,7 @@ def run_conversations(cluster, patients: List[Patient], turns: int, during=None)
     done.set()
     if side:
         side.join(timeout=300)
+    return asked
 
 
 def kinds(patient: Patient) -> List[str]:
@@ -262,10 +278,10 @@ def test_a_brief_outage_gives_unavailable_then_service_resumes(cluster, service,
         else:
             cluster.start_redis()
 
-    run_conversations(cluster, patients, 20, outage)
+    asked = run_conversations(cluster, patients, 20, outage, turns_after=4)
     audit = Audit()
     for patient in patients:
-        audit.check(cluster, answered(patient), 20)
+        audit.check(cluster, answered(patient), asked[patient.sender])
     unavailable = sum(k.count("unavailable") for k in map(kinds, patients))
     with capsys.disabled():
         print(
