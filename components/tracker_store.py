@@ -18,6 +18,7 @@ Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -120,14 +121,7 @@ class PatientTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         if not reading_recent_history.get():
             return await super().retrieve(sender_id)
-        with self.session_scope() as session:
-            newest_first = (
-                session.query(self.SQLEvent.type_name, self.SQLEvent.data)
-                .filter(self.SQLEvent.sender_id == sender_id)
-                .order_by(self.SQLEvent.id.desc())
-                .limit(RECENT_EVENTS)
-                .all()
-            )
+        newest_first = await asyncio.to_thread(self._newest_events, sender_id)
         # the current session only, as Rasa's retrieve: from its newest session start on
         recent = list(itertools.takewhile(lambda row: row[0] != SessionStarted.type_name, newest_first))
         if len(recent) < len(newest_first):
@@ -139,6 +133,17 @@ class PatientTrackerStore(SQLTrackerStore):
         tracker._stored_events = len(tracker.events)
         return tracker
 
+    def _newest_events(self, sender_id: str) -> List[Any]:
+        """(type name, JSON) of a conversation's newest RECENT_EVENTS events, newest first."""
+        with self.session_scope() as session:
+            return (
+                session.query(self.SQLEvent.type_name, self.SQLEvent.data)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .order_by(self.SQLEvent.id.desc())
+                .limit(RECENT_EVENTS)
+                .all()
+            )
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if asks_to_forget(tracker):
             self.forget(tracker.sender_id)
@@ -147,24 +152,32 @@ class PatientTrackerStore(SQLTrackerStore):
         if stored is None:  # not read here: Rasa's own way of telling the new events
             await super().save(tracker)
         else:
-            self._add(tracker, itertools.islice(tracker.events, stored, None))
+            rows = self._rows(tracker, itertools.islice(tracker.events, stored, None))
+            if rows:
+                await asyncio.to_thread(self._insert, rows)
         tracker._stored_events = len(tracker.events)
 
-    def _add(self, tracker: DialogueStateTracker, events: Any) -> None:
-        """What Rasa's save does with the events it finds new, for events we know are new."""
+    def _rows(self, tracker: DialogueStateTracker, events: Any) -> List[Dict[str, Any]]:
+        """The rows Rasa's save writes for the events it finds new, for events we know are new."""
+        rows = []
+        for event in events:
+            data = event.as_dict()
+            rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        return rows
+
+    def _insert(self, rows: List[Dict[str, Any]]) -> None:
         with self.session_scope() as session:
-            for event in events:
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+            # one INSERT for all, without the ORM's bookkeeping of objects nobody reads again
+            session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
 
     def forget(self, sender_id: str) -> int:
