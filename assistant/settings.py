@@ -43,6 +43,12 @@ def action_server_timeout_seconds() -> float:
     return float(os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", "10"))
 
 
+def nlu_on_its_own_thread() -> bool:
+    """NLU beside the event loop (components/nlu_thread.py): on unless NLU_THREAD=off, which is
+    for servers that share their cores with other servers (the local cluster)."""
+    return os.environ.get("NLU_THREAD", "on").strip().lower() != "off"
+
+
 # Safe defaults for local use; a clinic sets them in the environment (see README).
 CLINIC_DEFAULTS = {
     "clinic_name": ("CLINIC_NAME", "the clinic"),

@@ -7,7 +7,8 @@ it sends `utter_unavailable` (clinic contact and emergency advice, with the disc
 `kind: unavailable`) instead. It also validates the action server's reply with a validator
 prepared once, instead of Rasa's per-call `jsonschema.validate` (the slowest step of a turn).
 It sits in the NLU pipeline only so that Rasa loads it in every mode (`rasa run`, `rasa shell`)
-and for every channel; it does not touch messages.
+and for every channel; it does not touch messages. For the same reason it is what moves NLU onto
+a thread of its own (components/nlu_thread.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant.replies import unavailable
 from assistant.settings import action_server_timeout_seconds
+from components import nlu_thread
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class ActionServerGuard(GraphComponent):
         execution_context: ExecutionContext,
     ) -> ActionServerGuard:
         install()
+        nlu_thread.install()
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:

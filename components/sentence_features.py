@@ -4,8 +4,8 @@ featurizers still give word and character features, and DIET gets both.
 
 A pretrained encoder knows that "am I awake for it?" and "will I be put to sleep?" ask the same
 thing though they share no word: the phrasing our training data lacks. Each message is embedded
-once; the encoder is loaded once per process and is not stored in the model archive (its files
-are installed, pinned by hash).
+once; the encoder is loaded once per process, with the model, and is not stored in the model
+archive (its files are installed, pinned by hash).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
+        shared_encoder()  # loaded with the model, not on the first patient's message
         return cls(execution_context.node_name, config)
 
     def _featurize(self, messages: List[Message]) -> None:

@@ -155,6 +155,11 @@ class LocalCluster:
             SQL_POOL_SIZE="5",
             SQL_MAX_OVERFLOW="5",
             RASA_TELEMETRY_ENABLED="false",
+            # Two servers share this machine's cores: each one runs its NLU on the event loop
+            # and TensorFlow on one thread (components/nlu_thread.py).
+            NLU_THREAD="off",
+            TF_INTRA_OP_PARALLELISM_THREADS="1",
+            TF_INTER_OP_PARALLELISM_THREADS="1",
         )
         env.pop("ACTION_SERVER_TOKEN", None)  # each node makes its own
         env.pop("ACTION_SERVER_URL", None)
