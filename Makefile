@@ -21,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run shell cluster test test-unit lint review purge eval install train validate lock clean
+.PHONY: help run shell cluster test test-unit lint review purge eval bench install train validate lock clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,7 @@ test: train $(WIDGET) ## set up, train if needed, run the whole test suite (unit
 	$(BIN)/pytest tests/unit
 	$(BIN)/pytest tests/e2e
 	$(BIN)/pytest --cluster tests/cluster $(THROUGH_CLUSTER)
+	$(MAKE) --no-print-directory bench SMOKE=1
 
 test-unit: install $(SPACY_MODEL)/meta.json ## the fast tests: no servers, no trained model
 	$(BIN)/pytest tests/unit
@@ -58,6 +59,9 @@ purge: install ## delete conversations and review-queue rows older than DAYS day
 
 eval: train ## cross-validation, test-set and safety scores, confusion matrix: reports/
 	$(BIN)/python -m scripts.evaluate
+
+bench: train $(WIDGET) ## ours vs stock Rasa through REST: latency, throughput, memory (SMOKE=1: quick check)
+	$(BIN)/python -m scripts.bench $(if $(SMOKE),--smoke)
 
 install: $(VENV)/.installed $(WIDGET)
 
@@ -93,7 +97,9 @@ $(SPACY_MODEL)/meta.json: spacy_pipeline/build.py spacy_pipeline/english_words.p
 	$(BIN)/python -m spacy_pipeline.build $(SPACY_MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) $(VENV)/.installed
-	$(RASA) train --fixed-model-name spine-faq --out models
+	@mkdir -p build && start=$$(date +%s) && \
+	  $(RASA) train --fixed-model-name spine-faq --out models && \
+	  echo "{\"seconds\": $$(( $$(date +%s) - start ))}" > build/train-time.json  # for make bench
 	@touch $@
 
 # Re-resolve requirements.in into requirements.lock in a scratch virtualenv.
