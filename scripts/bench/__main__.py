@@ -59,19 +59,11 @@ def mb(path: Path) -> float:
 
 
 def our_training_time() -> str:
-    """build/train-time.json when something wrote it (the Makefile's train rule does not)."""
-    if not OUR_TRAIN_TIME.exists():
-        return "not measured"
+    """From build/train-time.json, which `make train` writes when it trains."""
     try:
-        data = json.loads(OUR_TRAIN_TIME.read_text())
-    except ValueError:
-        return "not measured (build/train-time.json unreadable)"
-    if isinstance(data, (int, float)):
-        return f"{data:.0f} s"
-    for key in ("seconds", "training_seconds", "train_seconds", "wall_seconds"):
-        if isinstance(data, dict) and isinstance(data.get(key), (int, float)):
-            return f"{data[key]:.0f} s"
-    return f"see build/train-time.json: {json.dumps(data)[:80]}"
+        return f"{json.loads(OUR_TRAIN_TIME.read_text())['seconds']:.0f} s"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "not measured (make train writes it when it trains)"
 
 
 def git_state() -> Dict[str, Any]:
