@@ -73,6 +73,21 @@ def wait_for(check, what: str, process: subprocess.Popen | None = None, log: Pat
     raise RuntimeError(f"{what} did not start within {START_TIMEOUT_SECONDS:.0f} s")
 
 
+def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Stop a process started in a session of its own, and its group: `sig`, then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=2) as reply:
         return bool(reply.status == 200)
@@ -333,15 +348,7 @@ class LocalCluster:
         return int((self.home / f"node-{index + 1}" / "rasa-server.pid").read_text())
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(self.processes.pop(name, None), sig)
 
     def stop(self) -> None:
         for name in ["haproxy", *(f"node-{i + 1}" for i in range(NODES)), "redis"]:

@@ -15,7 +15,6 @@ import importlib.metadata
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any, Dict, List
 import yaml
 
 from assistant import paths
+from scripts.cluster import stop_group
 
 BENCH_DIR = paths.PROJECT_ROOT / "build" / "bench"
 BIN = Path(sys.executable).parent
@@ -38,16 +38,6 @@ PROJECT_WRITTEN = "Finished creating project structure"
 
 def rasa_version() -> str:
     return importlib.metadata.version("rasa")
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def rasa_init_config(env: Dict[str, str]) -> str:
@@ -73,7 +63,7 @@ def rasa_init_config(env: Dict[str, str]) -> str:
                 if PROJECT_WRITTEN in output[-1] or time.monotonic() > deadline:
                     break
         finally:
-            _stop_group(process)
+            stop_group(process)
         config = Path(tmp) / "config.yml"
         if not config.exists():
             raise RuntimeError("`rasa init --no-prompt` wrote no config.yml:\n" + "".join(output)[-3000:])

@@ -23,7 +23,7 @@ from typing import Dict, List
 import requests
 
 from assistant import paths
-from scripts.cluster import free_port
+from scripts.cluster import free_port, http_ok, stop_group, wait_for
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 300.0
@@ -101,35 +101,6 @@ def wait_for_reply(
         f"no REST reply from {url} within {START_TIMEOUT_SECONDS:.0f} s:\n"
         + "\n".join(log_tail(log) for log in logs)
     )
-
-
-def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} stopped during start-up:\n{log_tail(log)}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT_SECONDS:.0f} s:\n{log_tail(log)}")
-
-
-def stop(process: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
-    """Stop a process we started (in its own session) and its group."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def spawn(args: List[str], log: Path, env: Dict[str, str], cwd: Path) -> subprocess.Popen:
@@ -260,7 +231,7 @@ class Ours(System):
         """SIGTERM to the supervisor (it stops both servers); servers it left behind are stopped
         by their pids."""
         servers = [pid for pid in self.pids().values() if pid is not None]
-        stop(self.supervisor)
+        stop_group(self.supervisor, timeout=60)
         for sig in (signal.SIGTERM, signal.SIGKILL):
             left = [pid for pid in servers if _alive(pid)]
             for pid in left:
@@ -317,7 +288,8 @@ class Baseline(System):
             self.env,
             paths.PROJECT_ROOT,
         )
-        wait_for_health(f"http://127.0.0.1:{self.action_port}/health", self.actions, actions_log)
+        health = f"http://127.0.0.1:{self.action_port}/health"
+        wait_for(lambda: http_ok(health), "the baseline's action server", self.actions, actions_log)
         self.rasa = spawn(
             [
                 str(BIN / "rasa"),
@@ -347,5 +319,5 @@ class Baseline(System):
         }
 
     def stop(self) -> None:
-        stop(self.rasa)
-        stop(self.actions)
+        stop_group(self.rasa, timeout=60)
+        stop_group(self.actions, timeout=60)
