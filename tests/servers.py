@@ -11,12 +11,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import requests
 
 from scripts.supervise import SERVER_DEFAULTS
+from tests.helpers import CLINIC_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -250,6 +252,18 @@ class Stack:
         )
         r.raise_for_status()
         return r.json()
+
+
+@contextmanager
+def running_stack(workdir: Path) -> Iterator[Stack]:
+    """Both servers on free ports with the test clinic's settings, stopped afterwards."""
+    servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
 
 
 class ClusterStack(Stack):

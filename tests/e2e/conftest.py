@@ -9,8 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.helpers import CLINIC_ENV
-from tests.servers import ClusterStack, Stack
+from tests.servers import ClusterStack, Stack, running_stack
 
 
 @pytest.fixture(scope="session")
@@ -18,14 +17,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.config.getoption("--cluster"):
         yield ClusterStack(request.getfixturevalue("cluster"))
         return
-    workdir = tmp_path_factory.mktemp("stack")
-    servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_stack(tmp_path_factory.mktemp("stack")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 _sender_numbers = itertools.count(1)

@@ -16,8 +16,8 @@ from typing import Callable, Dict, Iterator, List, Tuple
 import pytest
 import requests
 
-from tests.helpers import CLINIC_ENV, DISCLAIMER
-from tests.servers import Stack
+from tests.helpers import DISCLAIMER
+from tests.servers import Stack, running_stack
 
 # What patients send: questions, small talk, a follow-up, an unclear and an urgent message.
 MESSAGES = [
@@ -158,14 +158,8 @@ def summary(name: str, patients: List[Conversation], audit: Audit, seconds: floa
 
 @pytest.fixture(scope="module")
 def soak_stack(tmp_path_factory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("soak")
-    servers = Stack(workdir, env={**CLINIC_ENV, "REVIEW_DB": str(workdir / "review_queue.db")})
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_stack(tmp_path_factory.mktemp("soak")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 def test_soak_200_conversations_of_10_turns(soak_stack, capsys):
