@@ -4,8 +4,10 @@ Every message the assistant sends is composed here (by the actions, and by the R
 the action server cannot answer), so that
 - its wording comes from domain.yml (with the channel's `channel:` variation, if any), the
   clinic's details filled in;
-- the surgeon disclaimer (utter_disclaimer) is its last line, exactly once, in the same message
-  (channels split messages on blank lines, so lines are joined by single line breaks);
+- its closing lines are carried apart as well as in the text (`closing`): the emergency route
+  (utter_emergency_route) on every reply that does not answer, then the surgeon disclaimer
+  (utter_disclaimer), the last line, exactly once, in the same message (channels split
+  messages on blank lines, so lines are joined by single line breaks);
 - choices are buttons; each channel renders them (connectors/: buttons on the web, numbered
   options by SMS) and its line breaks;
 - `kind` (and for answers `answer_key` and `sections`, for urgent guidance `urgency` and
@@ -21,6 +23,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from assistant import settings
 
 DISCLAIMER_RESPONSE = "utter_disclaimer"
+EMERGENCY_ROUTE_RESPONSE = "utter_emergency_route"
 UNAVAILABLE_RESPONSE = "utter_unavailable"
 SOMETHING_ELSE_RESPONSE = "utter_something_else"
 SMS_PRIVACY_NOTICE_RESPONSE = "utter_sms_privacy_notice"
@@ -44,6 +47,11 @@ class Kind(str, Enum):
     UNAVAILABLE = "unavailable"  # the action server could not answer
 
 
+# Replies that do not answer: whatever the patient meant, they end with the emergency route (a
+# message we did not understand may be an emergency we did not recognise). Urgent guidance and
+# "unavailable" say it in their own words.
+SAFETY_NET_KINDS = frozenset({Kind.CLARIFY, Kind.TOPICS, Kind.FALLBACK, Kind.OUT_OF_SCOPE})
+
 # Metadata keys that belong to the patient-facing record of a message (the rest of a BotUttered
 # event's metadata is Rasa's own).
 REPLY_METADATA = ("kind", "answer_key", "sections", "urgency", "red_flags", "input_problem")
@@ -61,6 +69,13 @@ def disclaimer(responses: Responses, channel: str | None) -> str:
     return response_text(responses, DISCLAIMER_RESPONSE, channel)
 
 
+def closing(responses: Responses, channel: str | None, kind: Kind) -> str:
+    """The closing lines of a message of this kind: the emergency route where it does not
+    answer, then the disclaimer."""
+    names = [EMERGENCY_ROUTE_RESPONSE] if kind in SAFETY_NET_KINDS else []
+    return "\n".join(response_text(responses, name, channel) for name in [*names, DISCLAIMER_RESPONSE])
+
+
 def compose(
     responses: Responses,
     channel: str | None,
@@ -70,12 +85,14 @@ def compose(
     then: Sequence[str] = (),
     **metadata: Any,
 ) -> Dict[str, Any]:
-    """One message: the response's text (then the `then` responses), the disclaimer, buttons,
-    metadata. Channel neutral: lines are joined by "\\n", buttons stay buttons."""
+    """One message: the response's text (then the `then` responses), its closing lines,
+    buttons, metadata. Channel neutral: lines are joined by "\\n", buttons stay buttons; a channel
+    that places choices before the closing lines finds them in `closing`."""
     lines = [response_text(responses, name, channel) for name in (response_name, *then)]
-    lines.append(disclaimer(responses, channel))
+    ending = closing(responses, channel, Kind(kind))
     message: Dict[str, Any] = {
-        "text": "\n".join(line.rstrip() for line in lines),
+        "text": "\n".join([*(line.rstrip() for line in lines), ending]),
+        "closing": ending,
         "kind": Kind(kind).value,
         **metadata,
     }

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List
 
+from rasa.core.channels.channel import CollectingOutputChannel
 from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
 
 from assistant import limits
 from assistant.history import reading_recent_history
+from assistant.replies import reply_metadata
 
 
 def cut_text(text: str) -> str:
@@ -69,3 +71,25 @@ async def recent_tracker(tracker_store: Any, sender_id: str) -> Any:
         return await tracker_store.retrieve(sender_id)
     finally:
         reading_recent_history.reset(token)
+
+
+class ReplyCollector(CollectingOutputChannel):
+    """Collects our messages whole (one message, never split) with what the channel renders them
+    from: the patient-facing metadata, and the closing lines (assistant/replies.py)."""
+
+    async def _collect(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]] | None, kwargs: Dict[str, Any]
+    ) -> None:
+        message = self._message(recipient_id, text=text, buttons=buttons)
+        message["metadata"] = reply_metadata(kwargs)
+        if kwargs.get("closing"):
+            message["closing"] = kwargs["closing"]
+        await self._persist_message(message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._collect(recipient_id, text, None, kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self._collect(recipient_id, text, buttons, kwargs)

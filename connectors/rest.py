@@ -20,17 +20,24 @@ import hmac
 import ipaddress
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant import limits
-from assistant.replies import reply_metadata, unavailable
-from connectors.inbound import checked_metadata, cut_text, hand_over, limit_request_size, with_server
+from assistant.replies import unavailable
+from connectors.inbound import (
+    ReplyCollector,
+    checked_metadata,
+    cut_text,
+    hand_over,
+    limit_request_size,
+    with_server,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,27 +45,16 @@ USAGE = 'send a JSON object like {"sender": "patient-42", "message": "your quest
 CONVERSATION_PREFIX = "rest-"
 
 
-class RestOutput(CollectingOutputChannel):
-    """Collects our messages whole (one message, never split), with their metadata."""
+class RestOutput(ReplyCollector):
+    """Our messages whole, with their metadata; the closing lines are already in the text."""
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
-    async def _collect(
-        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]] | None, kwargs: Dict[str, Any]
-    ) -> None:
-        message = self._message(recipient_id, text=text, buttons=buttons)
-        message["metadata"] = reply_metadata(kwargs)
-        await self._persist_message(message)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._collect(recipient_id, text, None, kwargs)
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self._collect(recipient_id, text, buttons, kwargs)
+    async def _persist_message(self, message: Dict[str, Any]) -> None:
+        message.pop("closing", None)
+        await super()._persist_message(message)
 
 
 def parse_request(request: Request) -> Dict[str, Any]:

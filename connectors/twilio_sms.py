@@ -8,7 +8,8 @@ Better than Rasa's stock Twilio connector in the ways a clinic needs:
 - the reply is TwiML in the webhook's own response: no outbound API call, nothing to retry;
 - the conversation id is a keyed hash of the phone number (SMS_SENDER_ID_SECRET), so numbers
   never reach the tracker store or the logs;
-- a first-contact notice (the last line of the first reply) that SMS is not private;
+- a first-contact notice (the last line of the first reply) that SMS is not private, kept off an
+  emergency reply (which must fit one 160-character text) and given with the next one instead;
 - choices become numbered options (before the disclaimer, the last line); "2" picks the 2nd
   choice of the previous reply (the buttons Rasa stored with it);
 - HELP gives the topics and the clinic's number; STOP and the other opt-out words get no reply
@@ -30,7 +31,7 @@ from typing import Any, Awaitable, Callable, Dict, List
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -38,9 +39,16 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant import limits
-from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, payload
+from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, URGENCY_LEVELS, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
-from connectors.inbound import cut_text, hand_over, limit_request_size, recent_tracker, with_server
+from connectors.inbound import (
+    ReplyCollector,
+    cut_text,
+    hand_over,
+    limit_request_size,
+    recent_tracker,
+    with_server,
+)
 from connectors.replays import SeenMessages
 
 logger = logging.getLogger(__name__)
@@ -76,16 +84,22 @@ def conversation_id(phone_number: str, secret: bytes) -> str:
     return f"sms-{digest[:32]}"
 
 
-def render_sms(message: Dict[str, Any], sms_disclaimer: str) -> str:
-    """A message as one SMS: its choices as numbered options before the disclaimer."""
+def render_sms(message: Dict[str, Any]) -> str:
+    """A message as one SMS: its choices as numbered options before its closing lines (the
+    emergency route and the disclaimer, assistant/replies.py)."""
     text = str(message.get("text") or "")
     options = [f"{n} {button['title']}" for n, button in enumerate(message.get("buttons") or [], start=1)]
     if not options:
         return text
-    if text.endswith(sms_disclaimer):
-        body = text[: -len(sms_disclaimer)].rstrip("\n")
-        return "\n".join([body, *options, sms_disclaimer])
+    ending = str(message.get("closing") or "")
+    if ending and text.endswith(ending):
+        body = text[: -len(ending)].rstrip("\n")
+        return "\n".join([body, *options, ending])
     return "\n".join([text, *options])
+
+
+def is_emergency(message: Dict[str, Any]) -> bool:
+    return (message.get("metadata") or {}).get("urgency") == URGENCY_LEVELS[0]
 
 
 def fit_sms(text: str, sms_disclaimer: str) -> str:
@@ -191,7 +205,7 @@ class TwilioSMSInput(InputChannel):
                 return twiml([])
 
             agent = request.app.ctx.agent
-            collector = CollectingOutputChannel()
+            collector = ReplyCollector()
             tracker = None
             try:
                 tracker = await recent_tracker(agent.tracker_store, sender_id)  # for "2": the last choices
@@ -210,8 +224,8 @@ class TwilioSMSInput(InputChannel):
             messages = [m for m in collector.messages if m.get("text")] or [
                 unavailable(responses, SMS_CHANNEL)
             ]
-            replies = [render_sms(m, sms_disclaimer) for m in messages]
-            if not self._has_written_before(tracker):
+            replies = [render_sms(m) for m in messages]
+            if not self._notice_given(tracker) and not any(map(is_emergency, messages)):
                 # A last line of the same SMS (one text per reply): an urgent reply must still
                 # begin with "Urgent".
                 notice = response_text(responses, SMS_PRIVACY_NOTICE_RESPONSE, SMS_CHANNEL)
@@ -223,11 +237,14 @@ class TwilioSMSInput(InputChannel):
     @staticmethod
     def _unavailable(responses: Dict[str, Any]) -> HTTPResponse:
         sms_disclaimer = disclaimer(responses, SMS_CHANNEL)
-        return twiml([render_sms(unavailable(responses, SMS_CHANNEL), sms_disclaimer)], sms_disclaimer)
+        return twiml([render_sms(unavailable(responses, SMS_CHANNEL))], sms_disclaimer)
 
     @staticmethod
-    def _has_written_before(tracker: Any) -> bool:
-        return tracker is not None and any(isinstance(e, UserUttered) for e in tracker.events)
+    def _notice_given(tracker: Any) -> bool:
+        """Whether an earlier reply carried the privacy notice: any reply but emergency guidance."""
+        return tracker is not None and any(
+            isinstance(e, BotUttered) and not is_emergency({"metadata": e.metadata}) for e in tracker.events
+        )
 
     @staticmethod
     def _resolve(body: str, tracker: Any) -> str:

@@ -30,6 +30,9 @@ def response(name: str, channel: str = "") -> str:
 DISCLAIMER = response("utter_disclaimer")  # web, REST and shell
 SMS_DISCLAIMER = response("utter_disclaimer", "twilio")
 PRIVACY_NOTICE = response("utter_sms_privacy_notice", "twilio")
+# Before the disclaimer on every reply that does not answer ({emergency_number} not yet filled in).
+EMERGENCY_ROUTE = response("utter_emergency_route")
+SMS_EMERGENCY_ROUTE = response("utter_emergency_route", "twilio")
 
 # The environment a clinic would set (README, "Configuration"), with test values.
 TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -11,6 +11,7 @@ from tests.helpers import (
     CLINIC_ENV,
     PRIVACY_NOTICE,
     SMS_DISCLAIMER,
+    SMS_EMERGENCY_ROUTE,
     TWILIO_AUTH_TOKEN,
     TWILIO_PUBLIC_URL,
     post_sms,
@@ -41,6 +42,20 @@ def test_privacy_notice_only_on_first_contact(stack, phone):
     text = sms_replies(post_sms(stack, twilio_form(phone, "what are the risks?")))[0]
     assert PRIVACY_NOTICE not in text
     assert "infection" in text and len(text) <= 320
+
+
+def test_a_first_emergency_sms_fits_one_segment_and_the_notice_comes_next(stack, phone):
+    urgent = sms_replies(post_sms(stack, twilio_form(phone, "i cant breathe properly, op was tuesday")))
+    assert urgent[0].startswith(f"Urgent: call {CLINIC_ENV['EMERGENCY_NUMBER']} now")
+    assert urgent[0].endswith(SMS_DISCLAIMER) and len(urgent[0]) <= 160, len(urgent[0])
+    assert PRIVACY_NOTICE not in urgent[0]
+    assert sms_replies(post_sms(stack, twilio_form(phone, "thanks")))[0].endswith(PRIVACY_NOTICE)
+
+
+def test_a_reply_that_cannot_answer_names_the_emergency_route_before_the_disclaimer(stack, phone):
+    text = sms_replies(post_sms(stack, twilio_form(phone, "blorp fizzle wug")))[0]
+    route = SMS_EMERGENCY_ROUTE.format(emergency_number=CLINIC_ENV["EMERGENCY_NUMBER"])
+    assert f"\n{route}\n{SMS_DISCLAIMER}\n" in text and len(text) <= 320
 
 
 @pytest.mark.parametrize(

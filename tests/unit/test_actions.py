@@ -14,7 +14,7 @@ from assistant import content, settings
 from assistant.replies import Kind
 from connectors.socketio import markdown_line_breaks
 from connectors.twilio_sms import render_sms
-from tests.helpers import DISCLAIMER, SMS_DISCLAIMER
+from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, SMS_EMERGENCY_ROUTE
 
 ANSWERS, TOPICS = content.answers(), content.topics()
 KINDS = {kind.value for kind in Kind}
@@ -189,9 +189,10 @@ def test_sms_gets_numbered_options_instead_of_buttons(domain, dispatcher, tracke
     ActionShowTopics().run(dispatcher, tracker_for("help_topics", channel="twilio"), domain)
     message = only_message(dispatcher, SMS_DISCLAIMER)
     assert message["buttons"] == [{"title": t.label, "payload": f"/{t.answer_key}"} for t in TOPICS]
-    sms = render_sms(message, SMS_DISCLAIMER)
+    sms = render_sms(message)
     assert f"\n1 {TOPICS[0].label}\n2 {TOPICS[1].label}\n" in sms
-    assert sms.endswith(f"\n{len(TOPICS)} {TOPICS[-1].label}\n{SMS_DISCLAIMER}")
+    route = SMS_EMERGENCY_ROUTE.format_map(settings.clinic_contact())
+    assert sms.endswith(f"\n{len(TOPICS)} {TOPICS[-1].label}\n{route}\n{SMS_DISCLAIMER}")
 
 
 def test_web_widget_gets_markdown_line_breaks(domain, dispatcher, tracker_for):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.socketio import markdown_line_breaks
 from connectors.twilio_sms import MAX_SMS_CHARS, conversation_id, fit_sms, render_sms
-from tests.helpers import SMS_DISCLAIMER
+from tests.helpers import EMERGENCY_ROUTE, SMS_DISCLAIMER
 
 BUTTONS = [
     {"title": "Recovery", "payload": "/recovery_time"},
@@ -13,15 +13,14 @@ BUTTONS = [
 
 
 def test_sms_numbers_the_choices_before_the_disclaimer():
-    message = {"text": f"Did you mean (text a number):\n{SMS_DISCLAIMER}", "buttons": BUTTONS}
-    assert render_sms(message, SMS_DISCLAIMER) == (
-        f"Did you mean (text a number):\n1 Recovery\n2 Risks\n{SMS_DISCLAIMER}"
-    )
+    closing = f"{EMERGENCY_ROUTE}\n{SMS_DISCLAIMER}"
+    message = {"text": f"Did you mean (text a number):\n{closing}", "buttons": BUTTONS, "closing": closing}
+    assert render_sms(message) == f"Did you mean (text a number):\n1 Recovery\n2 Risks\n{closing}"
 
 
 def test_sms_without_choices_is_the_text():
     assert (
-        render_sms({"text": f"An answer.\n{SMS_DISCLAIMER}"}, SMS_DISCLAIMER)
+        render_sms({"text": f"An answer.\n{SMS_DISCLAIMER}", "closing": SMS_DISCLAIMER})
         == f"An answer.\n{SMS_DISCLAIMER}"
     )
 

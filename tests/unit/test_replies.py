@@ -11,7 +11,7 @@ import textstat
 
 from actions.dispatch import something_else, topic_buttons
 from assistant import content, settings
-from assistant.replies import Kind, compose
+from assistant.replies import SAFETY_NET_KINDS, Kind, compose
 from assistant.replies import response_text as text_of
 from connectors.twilio_sms import SMS_CHANNEL, render_sms
 
@@ -60,8 +60,7 @@ def response_text(domain, name, channel):
 
 def sms(domain, response_name, kind, buttons=(), then=()):
     """An SMS as the Twilio connector sends it."""
-    message = compose(domain["responses"], SMS_CHANNEL, response_name, kind, buttons, then)
-    return render_sms(message, response_text(domain, "utter_disclaimer", SMS_CHANNEL))
+    return render_sms(compose(domain["responses"], SMS_CHANNEL, response_name, kind, buttons, then))
 
 
 def web_texts(domain) -> Iterator[Tuple[str, str]]:
@@ -104,7 +103,11 @@ def sms_replies(domain) -> Iterator[Tuple[str, str]]:
         yield name, sms(domain, name, Kind.FALLBACK, topics if name in with_topics else ())
 
 
-def test_every_sms_fits_one_message_with_the_privacy_notice(domain, clinic):
+def test_every_sms_fits_one_message_with_the_privacy_notice(domain, monkeypatch):
+    # With a clinic's own details: the local defaults ("the number on your clinic letter") are
+    # placeholders that make run warns about, and never what a patient's SMS carries.
+    for key, (variable, _) in settings.CLINIC_DEFAULTS.items():
+        monkeypatch.setenv(variable, TYPICAL_CLINIC[key])
     notice = response_text(domain, "utter_sms_privacy_notice", SMS_CHANNEL)
     too_long = {
         name: len(f"{text}\n{notice}")
@@ -167,3 +170,35 @@ def test_all_choices_combinations_are_distinct():
     titles = [a.title for a in ANSWERS.values()]
     assert len(set(titles)) == len(titles)
     assert all(a != b for a, b in itertools.combinations(titles, 2))
+
+
+GSM7_SEGMENT = 160  # one SMS segment in the GSM-7 alphabet
+
+
+@pytest.mark.parametrize("kind", sorted(SAFETY_NET_KINDS, key=lambda k: k.value))
+@pytest.mark.parametrize("channel", [None, SMS_CHANNEL])
+def test_every_reply_that_does_not_answer_ends_with_the_emergency_route(domain, kind, channel):
+    message = compose(domain["responses"], channel, "utter_fallback", kind)
+    route = response_text(domain, "utter_emergency_route", channel)
+    assert message["text"].endswith(f"{route}\n{response_text(domain, 'utter_disclaimer', channel)}")
+    assert settings.clinic_contact()["emergency_number"] in route
+
+
+def test_answers_and_urgent_guidance_carry_no_second_emergency_line(domain):
+    route = response_text(domain, "utter_emergency_route", None)
+    for kind, name in ((Kind.ANSWER, "utter_recovery_time"), (Kind.URGENT, "utter_urgent_same_day")):
+        assert route not in compose(domain["responses"], None, name, kind)["text"]
+
+
+def test_an_emergency_sms_fits_one_segment_with_the_disclaimer(domain, monkeypatch):
+    for key, (variable, _) in settings.CLINIC_DEFAULTS.items():
+        monkeypatch.setenv(variable, TYPICAL_CLINIC[key])
+    text = sms(domain, "utter_urgent_emergency", Kind.URGENT)
+    assert text.isascii() and len(text) <= GSM7_SEGMENT, (len(text), text)
+
+
+def test_the_sms_when_to_get_help_line_keeps_the_emergency_tier(domain):
+    line = response_text(domain, "utter_when_to_get_help", SMS_CHANNEL)
+    contact = settings.clinic_contact()
+    assert contact["emergency_number"] in line and contact["clinic_phone"] in line
+    assert "now" in line.split(contact["clinic_phone"])[-1]
