@@ -85,7 +85,7 @@ def test_patient_uses_the_chat_page(stack, browser_page):
     bot_message(page, "Physical therapy may be recommended")  # history kept across the reload
     assert page.locator(".rw-response", has_text="As with any surgery, there are risks").count() == 1
     ask(page, "can I eat before the operation?")
-    bot_message(page, "fast (not eat) for several hours")
+    bot_message(page, "fast for several hours")
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
