@@ -14,3 +14,10 @@ ENTITY_PATTERNS = PROJECT_ROOT / "spacy_pipeline" / "entity_patterns.jsonl"
 SOURCE_DOCUMENT = PROJECT_ROOT / "source" / "endoscopic-spine-surgery.txt"
 # What the running assistant writes (conversations, logs, secrets): private to its user.
 VAR = Path(os.environ.get("ASSISTANT_VAR") or PROJECT_ROOT / "var")
+# Real patient text, verbatim from public pages, with each page group's split (assistant/corpus.py).
+REAL_TEXT = PROJECT_ROOT / "corpus" / "real"
+REAL_PAGES = REAL_TEXT / "pages.yml"
+REAL_QUESTIONS = REAL_TEXT / "questions.yml"
+REAL_SYMPTOMS = REAL_TEXT / "symptoms.yml"
+# Labelled text we wrote ourselves: training additions and held-out sets, always reported as written.
+WRITTEN_TEXT = PROJECT_ROOT / "corpus" / "written"

@@ -24,17 +24,18 @@ from typing import DefaultDict, Tuple
 
 from assistant import content, paths, settings
 from assistant.content import nlu_examples
+from assistant.corpus import written_safety_sets
 from assistant.names import NOT_ANSWERED_INTENTS, URGENCY_ENTITY, URGENT_INTENT
 from scripts import calibration
-from tests.safety_sets import all_sets, measure
+from tests.safety_sets import measure
 
 ROOT = paths.PROJECT_ROOT
 
 REPORTS = ROOT / "reports"
 MODEL = ROOT / "models" / "spine-faq.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
-TEST_SET = ROOT / "tests" / "data" / "nlu_test_set.yml"
-BLIND_SET = ROOT / "tests" / "data" / "nlu_blind_set.yml"
+TEST_SET = paths.WRITTEN_TEXT / "nlu_test_set.yml"
+BLIND_SET = paths.WRITTEN_TEXT / "nlu_blind_set.yml"
 
 
 def rasa_test(*args: str) -> None:
@@ -89,7 +90,7 @@ def main() -> int:
         "held-out test set": nlu_examples(TEST_SET),
         "blind set (never tuned on)": nlu_examples(BLIND_SET),
     }
-    safety = all_sets()
+    safety = written_safety_sets()
     texts = {t for pairs in sets.values() for _, t in pairs} | {
         t for s in safety for t in s.urgent + s.not_urgent
     }

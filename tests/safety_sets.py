@@ -1,42 +1,14 @@
-"""Our safety sets (tests/data/safety_*.yml): messages a clinician labelled `emergency`,
-`same_day` or `not_urgent`. Sets named safety_blind_* were written without seeing the detector
-and are never tuned on: they are reported on their own."""
+"""Measuring a detector on labelled sets: our written safety sets (corpus/written/, loaded by
+assistant/corpus.py) or real text."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Sequence
 
-import yaml
+from assistant.corpus import WrittenSafetySet
 
-DATA = Path(__file__).resolve().parent / "data"
 LEVELS = ("emergency", "same_day")
-
-
-@dataclass
-class SafetySet:
-    name: str
-    emergency: List[str]
-    same_day: List[str]
-    not_urgent: List[str]
-
-    @property
-    def blind(self) -> bool:
-        return self.name.startswith("safety_blind")
-
-    @property
-    def urgent(self) -> List[str]:
-        return self.emergency + self.same_day
-
-
-def load(name: str) -> SafetySet:
-    data = yaml.safe_load((DATA / f"{name}.yml").read_text(encoding="utf-8"))
-    return SafetySet(name, data["emergency"], data["same_day"], data["not_urgent"])
-
-
-def all_sets() -> List[SafetySet]:
-    return [load(p.stem) for p in sorted(DATA.glob("safety_*.yml"))]
 
 
 @dataclass
@@ -83,7 +55,7 @@ class Outcome:
         )
 
 
-def measure(name: str, sets: List[SafetySet], level_of: Callable[[str], str | None]) -> Outcome:
+def measure(name: str, sets: Sequence[WrittenSafetySet], level_of: Callable[[str], str | None]) -> Outcome:
     levels: Dict[str, str | None] = {}
     for s in sets:
         for text in s.urgent + s.not_urgent:

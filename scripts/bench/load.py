@@ -22,7 +22,7 @@ import aiohttp
 from assistant import paths
 from assistant.content import nlu_examples
 
-TEST_SET = paths.PROJECT_ROOT / "tests" / "data" / "nlu_test_set.yml"
+TEST_SET = paths.WRITTEN_TEXT / "nlu_test_set.yml"
 TURN_TIMEOUT_SECONDS = 120.0
 
 GREETINGS = ["hello", "hi there", "good morning", "hey i have a question"]

@@ -15,13 +15,12 @@ from typing import Dict, List, Tuple
 import pytest
 from sklearn.metrics import classification_report
 
-from assistant import content
+from assistant import content, paths
 from assistant.content import nlu_examples
 from assistant.names import NOT_ANSWERED_INTENTS
-from tests.helpers import PROJECT_ROOT
 
-TEST_SET = PROJECT_ROOT / "tests" / "data" / "nlu_test_set.yml"
-BLIND_SET = PROJECT_ROOT / "tests" / "data" / "nlu_blind_set.yml"
+TEST_SET = paths.WRITTEN_TEXT / "nlu_test_set.yml"
+BLIND_SET = paths.WRITTEN_TEXT / "nlu_blind_set.yml"
 MIN_INTENT_ACCURACY = 0.90
 # What a patient gets on the blind set (the targets the real patient questions are held to).
 BLIND_GATE = {"right": 0.85, "wrong": 0.05, "out_of_scope_deflected": 0.85}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.corpus import written_safety_sets
 from tests.helpers import (
     CLINIC_ENV,
     DISCLAIMER,
@@ -15,7 +16,7 @@ from tests.helpers import (
     sms_replies,
     twilio_form,
 )
-from tests.safety_sets import all_sets, measure
+from tests.safety_sets import measure
 
 URGENT = "report_urgent_symptom"
 # Through the whole NLU (DIET's urgent vote too): the same gates as the matcher's own tests.
@@ -32,7 +33,7 @@ def parsed_level(stack, text: str) -> str | None:
 
 @pytest.mark.parametrize("blind", [False, True], ids=["tuned", "blind"])
 def test_urgent_recall_and_false_escalation_through_the_server(stack, blind, capsys):
-    sets = [s for s in all_sets() if s.blind == blind]
+    sets = [s for s in written_safety_sets() if s.blind == blind]
     outcome = measure(
         "blind safety sets" if blind else "safety sets tuned on", sets, lambda t: parsed_level(stack, t)
     )
@@ -46,7 +47,7 @@ def test_urgent_recall_and_false_escalation_through_the_server(stack, blind, cap
 
 def test_safety_sets_are_held_out():
     training = {text.lower() for _, text in nlu_examples(PROJECT_ROOT / "data" / "nlu.yml")}
-    leaked = [t for s in all_sets() for t in s.urgent + s.not_urgent if t.lower() in training]
+    leaked = [t for s in written_safety_sets() for t in s.urgent + s.not_urgent if t.lower() in training]
     assert leaked == []
 
 
