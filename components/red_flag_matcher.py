@@ -119,9 +119,6 @@ class RedFlag:
 @dataclass
 class Findings:
     flags: List[RedFlag] = field(default_factory=list)
-    # Symptom words were found, and every one was understood as not a report (denied, asked
-    # about, someone else's, gone, long-standing): DIET's urgent vote is not trusted then.
-    dismissed: bool = False
 
     @property
     def level(self) -> str | None:
@@ -222,6 +219,8 @@ class RedFlagMatcher:
             "subordinate_breaks",
             "subject_starts",
             "not_a_report",
+            "asked_if_normal",
+            "current",
             "report_anyway",
             "still",
             "back",
@@ -318,6 +317,9 @@ class RedFlagMatcher:
                 else:
                     mentions.append(_Mention(flag, part, start, end))
 
+        # A question whether it is normal is a question like the others, unless its sentence
+        # says the patient has it now (see red_flags.yml, asked_if_normal).
+        markers["not_a_report"] = self._unless_current(doc, markers)
         masked = [False] * n
         for start, end in markers["not_symptoms"]:
             for i in range(start, end):
@@ -328,9 +330,6 @@ class RedFlagMatcher:
             if not any(masked[m.start : m.end])
             and not any(s <= m.start < e or m.start <= s < m.end for s, e in exceptions[m.flag])
         ]
-        # An idiom or other sense of a symptom word ("nearly passed out when I saw the bill") is
-        # understood too: it counts towards dismissing DIET's urgent vote.
-        understood_as_idiom = len(kept) < len([m for m in mentions if m.part != "where"])
         mentions = kept
 
         sentence, clause, subordinate = self._segments(doc, markers)
@@ -395,7 +394,6 @@ class RedFlagMatcher:
             return in_denial[m.start]
 
         by_sentence: Dict[Tuple[str, int], Dict[str, List[_Mention]]] = defaultdict(lambda: defaultdict(list))
-        symptom_words = False  # symptom words seen, none of them reported
         for m in mentions:
             if m.part == "where":
                 # A place counts wherever it is named in the sentence ("could my wound be
@@ -404,7 +402,6 @@ class RedFlagMatcher:
                     by_sentence[(m.flag, sentence[m.start])]["where"].append(m)
                     by_sentence[(m.flag, sentence[m.start] + 1)]["where"].append(m)
                 continue
-            symptom_words = True
             if m.flag in self.chronic_ok and (
                 segment[clause[m.start]] in unchanged_segments
                 or (chronic and segment[clause[m.start]] not in new_segments)
@@ -429,7 +426,7 @@ class RedFlagMatcher:
                     doc[first.start].idx,
                     doc[last.end - 1].idx + len(doc[last.end - 1]),
                 )
-        return Findings(list(flags.values()), dismissed=(symptom_words or understood_as_idiom) and not flags)
+        return Findings(list(flags.values()))
 
     # --- the parts of `find` -------------------------------------------------------------------
     def _complete(self, flag: str, parts: Set[str]) -> bool:
@@ -471,23 +468,32 @@ class RedFlagMatcher:
         for start, _ in markers["subject_starts"]:  # ", my ..." / "and it ..." / "or the ..."
             if start > 0 and doc[start - 1].norm_ in {",", "and", "or", "&", "n"}:
                 clause_starts[start - 1] = True
-        sentence, clause = [0] * n, [0] * n
+        sentence, clause = RedFlagMatcher._sentence_numbers(doc), [0] * n
         subordinate: Set[int] = set()
-        s = c = 0
-        for i, token in enumerate(doc):
+        c = 0
+        for i in range(n):
             if clause_starts[i] and i > 0:
                 c += 1
                 if subordinate_starts[i]:
                     subordinate.add(c)
-            sentence[i], clause[i] = s, c
+            if i > 0 and sentence[i] != sentence[i - 1]:
+                c += 1
+            clause[i] = c
+        return sentence, clause, subordinate
+
+    @staticmethod
+    def _sentence_numbers(doc: Doc) -> List[int]:
+        """The sentence number of each token: a sentence ends at ".", "!", "?", or a new line."""
+        numbers, s = [0] * len(doc), 0
+        for i, token in enumerate(doc):
+            numbers[i] = s
             if (
                 token.text in SENTENCE_END
                 or "\n" in token.text
                 or (token.is_punct and any(ch in token.text for ch in "!?."))
             ):
                 s += 1
-                c += 1
-        return sentence, clause, subordinate
+        return numbers
 
     def _denials(
         self, doc: Doc, markers: Dict[str, List[Tuple[int, int]]], in_symptom: List[bool], clause: List[int]
@@ -519,6 +525,20 @@ class RedFlagMatcher:
                     break
                 in_denial[i] = True
         return in_denial
+
+    @staticmethod
+    def _unless_current(doc: Doc, markers: Dict[str, List[Tuple[int, int]]]) -> List[Tuple[int, int]]:
+        """The question markers that stand: every `not_a_report` one, and each `asked_if_normal`
+        one (with the question words inside it) whose sentence has no sign of a current report:
+        a `current` marker or a temperature reading."""
+        sentence = RedFlagMatcher._sentence_numbers(doc)
+        now = {sentence[s] for s, _ in markers["current"]} | {
+            sentence[t.i] for t in doc if t.norm_ in ("tempnumber", "tempreading")
+        }
+        overruled = [(s, e) for s, e in markers["asked_if_normal"] if sentence[s] in now]
+        inside = {i for s, e in overruled for i in range(s, e)}
+        standing = [*markers["not_a_report"], *markers["asked_if_normal"]]
+        return [(s, e) for s, e in standing if (s, e) not in overruled and not set(range(s, e)) <= inside]
 
     @staticmethod
     def _clauses_with(

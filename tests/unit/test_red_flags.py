@@ -9,8 +9,9 @@ import time
 import pytest
 import spacy
 
+from assistant.corpus import written_safety_sets
 from components.red_flag_matcher import RedFlagMatcher
-from tests.safety_sets import all_sets, measure
+from tests.safety_sets import measure
 
 TUNED_GATE = {"recall": 0.99, "emergency_recall": 0.97, "false_escalation": 0.05}
 # Blind sets are never tuned on: a looser gate that catches regressions, not one message.
@@ -33,21 +34,21 @@ def assert_within(outcome, gate) -> None:
 
 
 def test_our_safety_sets_are_big_enough():
-    sets = [s for s in all_sets() if not s.blind]
+    sets = [s for s in written_safety_sets() if not s.blind]
     assert sum(len(s.urgent) for s in sets) >= 250 and sum(len(s.not_urgent) for s in sets) >= 150
-    assert any(s.blind for s in all_sets())
+    assert any(s.blind for s in written_safety_sets())
 
 
 def test_tuned_safety_sets(matcher, capsys):
     outcome = measure(
-        "safety sets tuned on", [s for s in all_sets() if not s.blind], lambda t: level(matcher, t)
+        "safety sets tuned on", [s for s in written_safety_sets() if not s.blind], lambda t: level(matcher, t)
     )
     with capsys.disabled():
         print("\n" + outcome.details())
     assert_within(outcome, TUNED_GATE)
 
 
-@pytest.mark.parametrize("safety_set", [s for s in all_sets() if s.blind], ids=lambda s: s.name)
+@pytest.mark.parametrize("safety_set", [s for s in written_safety_sets() if s.blind], ids=lambda s: s.name)
 def test_blind_safety_set(matcher, safety_set, capsys):
     outcome = measure(safety_set.name, [safety_set], lambda t: level(matcher, t))
     with capsys.disabled():  # figures only: the messages stay unread, so they stay blind
@@ -97,6 +98,11 @@ def test_blind_safety_set(matcher, safety_set, capsys):
         ("BLEEDING WONT STOP FROM THE CUT", "emergency"),
         ("incison is red n oozing", "same_day"),
         ("cant breath", "emergency"),
+        # a question whether it is normal, about what the patient has now
+        ("is it normal to have a fever of 39 since the op?", "same_day"),
+        ("I have a temperature of 38.5 now, side effect?", "same_day"),
+        ("is it normal to not be able to pee since the surgery?", "emergency"),
+        ("is it common to get a headache when I stand up, I have it now", "same_day"),
     ],
 )
 def test_reports_are_escalated_at_their_level(matcher, text, expected):
@@ -122,16 +128,13 @@ def test_reports_are_escalated_at_their_level(matcher, text, expected):
         "I nearly fainted when I saw the parking prices",
         "can I take paracetamol for a headache after the op?",
         "what is a dural tear?",
+        "is it normal to have a fever after surgery?",
+        "is a fever a side effect of the surgery?",
+        "what if I get a fever of 39?",
     ],
 )
 def test_look_alikes_are_not_escalated(matcher, text):
     assert level(matcher, text) is None
-
-
-def test_a_denial_or_question_alone_dismisses_the_classifier_vote(matcher):
-    assert matcher.find("no fever and no leaking").dismissed
-    assert matcher.find("what if I get a fever?").dismissed
-    assert not matcher.find("what are the benefits?").dismissed  # no symptom words at all
 
 
 def test_found_flags_point_at_the_words_in_the_text(matcher):
@@ -162,9 +165,15 @@ def test_long_messages_take_linear_time(matcher):
 def test_every_red_flag_has_reports_in_our_safety_sets(matcher):
     """README, "Add a red flag": a new flag comes with reports of it (and look-alikes) in a
     tuned safety set, so that its patterns are measured."""
-    found = {f.name for s in all_sets() if not s.blind for text in s.urgent for f in matcher.find(text).flags}
+    found = {
+        f.name
+        for s in written_safety_sets()
+        if not s.blind
+        for text in s.urgent
+        for f in matcher.find(text).flags
+    }
     without = sorted(set(matcher.levels) - found)
     assert not without, (
-        f"red flags with no report in tests/data/safety_*.yml (not blind): {without}; add messages that "
+        f"red flags with no report in corpus/written/safety_*.yml (not blind): {without}; add messages that "
         "describe them, under their level, and look-alikes under not_urgent"
     )
