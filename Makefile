@@ -9,7 +9,8 @@ RASA        := $(BIN)/rasa
 SPACY_MODEL := build/spacy/en_spine_faq
 MODEL       := models/spine-faq.tar.gz
 WIDGET      := node_modules/rasa-webchat/lib/index.js
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml) $(SPACY_MODEL)/meta.json
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml) \
+                   components/red_flags.yml $(SPACY_MODEL)/meta.json
 CODE        := assistant actions components connectors spacy_pipeline scripts tests
 # The end-to-end tests that also run through the local cluster (HAProxy, two nodes, PostgreSQL, Redis).
 THROUGH_CLUSTER := $(addprefix tests/e2e/test_,conversations.py twilio_sms.py webchat_socketio.py \

@@ -4,8 +4,9 @@ featurizers still give word and character features, and DIET gets both.
 
 A pretrained encoder knows that "am I awake for it?" and "will I be put to sleep?" ask the same
 thing though they share no word: the phrasing our training data lacks. Each message is embedded
-once; the encoder is loaded once per process, with the model, and is not stored in the model
-archive (its files are installed, pinned by hash).
+once, with its sentences in the same pass when it has several (for the urgency classifier); the
+encoder is loaded once per process, with the model, and is not stored in the model archive (its
+files are installed, pinned by hash).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.minilm import shared_encoder
+from components.urgency_model import sentences
+
+# The message attribute with the encoder's vectors of a message: rows [whole, sentence 1, ...].
+ENCODER_VECTORS = "sentence_encoder_vectors"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -46,18 +51,25 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         shared_encoder()  # loaded with the model, not on the first patient's message
         return cls(execution_context.node_name, config)
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: List[Message], with_sentences: bool) -> None:
         # Like the count featurizers, nothing for a text without tokens (empty, only spaces): DIET
         # needs every featurizer's features or none.
         texts = [m for m in messages if m.get(TEXT) is not None and m.get(TOKENS_NAMES[TEXT])]
-        vectors = shared_encoder().encode([m.get(TEXT) for m in texts])
-        for message, vector in zip(texts, vectors, strict=True):
-            self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
+        # One encoder pass for the message and, when serving, each of its sentences (read by the
+        # urgency classifier): a message's vectors are rows [whole, sentence 1, ...].
+        parts = [[m.get(TEXT), *(sentences(m.get(TEXT)) if with_sentences else [])] for m in texts]
+        vectors = shared_encoder().encode([part for message_parts in parts for part in message_parts])
+        start = 0
+        for message, message_parts in zip(texts, parts, strict=True):
+            rows = vectors[start : start + len(message_parts)]
+            start += len(message_parts)
+            self.add_features_to_message(None, rows[:1], TEXT, message)
+            message.set(ENCODER_VECTORS, rows)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        self._featurize(training_data.training_examples, with_sentences=False)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        self._featurize(messages, with_sentences=True)
         return messages
