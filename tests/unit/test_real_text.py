@@ -68,6 +68,32 @@ def test_no_text_appears_twice():
     assert [t for t, n in counts.items() if n > 1] == []
 
 
+# Messages issue 17 quotes from the hidden real sets it is measured on: they stay out of the
+# corpus, or training on them would flatter that measurement.
+HIDDEN_SET_QUOTES = (
+    "coughed and noticed urine came out",
+    "couldn't feel anything from the waist down",
+    "my body was numb below my left hip",
+    "crawled to the toilet but could not get anything",
+    "my bladder was about to explode",
+    "the incision starts separating",
+    "my back started bleeding",
+    "hard time breathing, even when sitting down",
+    "woke up with a horrendous headache",
+    "my head started pounding",
+    "feel the toilet paper when wiping",
+    "new difficulty walking or increased weakness",
+    "what does the procedure entail",
+    "how soon can i get up after my surgery",
+    "risks of your laser-assisted spine procedures",
+)
+
+
+def test_no_row_is_one_the_hidden_sets_were_quoted_with():
+    quoted = [squeezed(q) for q in HIDDEN_SET_QUOTES]
+    assert [r.text for r in ROWS if any(q in squeezed(r.text) for q in quoted)] == []
+
+
 def test_no_real_dev_or_test_text_is_trained_on():
     trained = {squeezed(t) for _, t in nlu_examples()} | {
         squeezed(t) for s in corpus.written_safety_sets() for t, _ in s.labelled()
