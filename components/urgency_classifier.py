@@ -129,7 +129,10 @@ class UrgencyClassifier(GraphComponent):
         if self._model is None or vectors is None or not len(vectors):
             return None  # no words to read: the input guard answers it
         return self._model.judge(
-            vectors, float(self.config["urgent_threshold"]), float(self.config["emergency_threshold"])
+            message.get(TEXT) or "",
+            vectors,
+            float(self.config["urgent_threshold"]),
+            float(self.config["emergency_threshold"]),
         )
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
