@@ -16,7 +16,7 @@ from tests.servers import PROJECT_ROOT
 
 ANSWERS = content.answers()
 # Messages the NLU is unsure about (checked below: they must produce a clarification).
-UNSURE = ["nerves", "the wound"]
+UNSURE = ["surgery"]
 
 
 def last_metadata(stack, sender):
@@ -49,7 +49,7 @@ def test_unsure_questions_offer_choices_that_give_exactly_that_answer(stack, mes
 def test_sms_clarification_is_numbered_and_a_number_picks_it(stack):
     phone = "+447700900444"
     sms_replies(post_sms(stack, twilio_form(phone, "hi")))
-    [text] = sms_replies(post_sms(stack, twilio_form(phone, "nerves")))
+    [text] = sms_replies(post_sms(stack, twilio_form(phone, "surgery")))
     assert "text a number" in text and "\n1 " in text
     first_title = text.split("\n1 ", 1)[1].split("\n", 1)[0]
     [answer] = sms_replies(post_sms(stack, twilio_form(phone, "1")))
@@ -123,7 +123,7 @@ def test_a_long_conversation_still_follows_up_and_the_store_keeps_all_of_it(stac
     stack.rest(sender, "how long until I can go home?")
     stack.rest(sender, "tell me more")  # the follow-up still finds the last answer
     assert last_metadata(stack, sender)["answer_key"] == "recovery_time"
-    [clarify] = stack.rest(sender, "nerves")  # and a "did you mean" choice still answers
+    [clarify] = stack.rest(sender, "surgery")  # and a "did you mean" choice still answers
     key = clarify["buttons"][0]["payload"].lstrip("/")
     stack.rest(sender, clarify["buttons"][0]["payload"])
     assert (last_metadata(stack, sender)["kind"], last_metadata(stack, sender)["answer_key"]) == (
@@ -145,7 +145,7 @@ def test_a_long_sms_thread_still_resolves_a_number_to_its_choice(stack):
     phone = "+447700900555"
     for i in range(LONG_TURNS // 2):
         sms_replies(post_sms(stack, twilio_form(phone, LONG_QUESTIONS[i % len(LONG_QUESTIONS)])))
-    [text] = sms_replies(post_sms(stack, twilio_form(phone, "nerves")))
+    [text] = sms_replies(post_sms(stack, twilio_form(phone, "surgery")))
     first_title = text.split("\n1 ", 1)[1].split("\n", 1)[0]
     [answer] = sms_replies(post_sms(stack, twilio_form(phone, "1")))
     assert SMS_DISCLAIMER in answer

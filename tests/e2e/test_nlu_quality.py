@@ -1,8 +1,9 @@
-"""NLU quality gates on our held-out sets, through the running Rasa server's /model/parse: what
-the assistant would actually decide. Neither set is ever trained on.
+"""NLU quality gates on the held-out sets we wrote, through the running Rasa server's /model/parse:
+what the assistant would actually decide. Neither set is ever trained on; both are written by us,
+so they flatter (real patients' questions: test_real_text.py).
 
-- tests/data/nlu_test_set.yml: written with the first training data; intent accuracy.
-- tests/data/nlu_blind_set.yml: written in other voices (search titles, FAQ wording, caregivers,
+- corpus/written/nlu_test_set.yml: written with the first training data; intent accuracy.
+- corpus/written/nlu_blind_set.yml: written in other voices (search titles, FAQ wording, caregivers,
   SMS, long stories) before the training data was changed, never tuned on, reported on its own:
   what a patient gets, by section of the document.
 """
@@ -40,7 +41,7 @@ def test_intent_accuracy_on_held_out_questions(stack, capsys):
     predictions = decided(stack, TEST_SET)
     accuracy = sum(t == p for t, p, _ in predictions) / len(predictions)
     with capsys.disabled():  # the report is part of `make test`'s output, pass or fail
-        print("\nPer-intent report on the held-out test set (the final intent):")
+        print("\nWritten by us, held-out test set: per-intent report (the final intent):")
         print(
             classification_report(
                 [t for t, _, _ in predictions], [p for _, p, _ in predictions], zero_division=0
@@ -86,7 +87,7 @@ def test_what_patients_get_on_the_blind_set(stack, capsys):
     }
     with capsys.disabled():  # figures only: the questions stay unread, so the set stays blind
         print(
-            f"\nblind set: {n} in scope: right section {figures['right']:.3f}, wrong answer "
+            f"\nwritten by us, blind set: {n} in scope: right section {figures['right']:.3f}, wrong answer "
             f"{figures['wrong']:.3f}, deflected {figures['deflected']:.3f}; {m} out of scope: "
             f"deflected {figures['out_of_scope_deflected']:.3f}"
         )
