@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import FrozenSet
 
-# Set by components/red_flag_detector.py (or DIET) for red-flag symptoms; answered only with the
-# urgent guidance.
+# Set by components/red_flag_detector.py (the patterns or the urgency classifier) for red-flag
+# symptoms; answered only with the urgent guidance.
 URGENT_INTENT = "report_urgent_symptom"
 # Rasa's own intent for "not sure": below the confidence threshold, or unanswerable input.
 FALLBACK_INTENT = "nlu_fallback"

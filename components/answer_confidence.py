@@ -1,11 +1,11 @@
 """When the assistant is sure enough to answer: the one decision, made in the Rasa server after
 the intent classifier (it replaces Rasa's FallbackClassifier).
 
-DIET ranks the intents. An answer is given when the answers from the best one's section of the
+The classifier ranks the intents. An answer is given when the answers from the best one's section of the
 document together reach `threshold`, and no intent from elsewhere comes within `ambiguity_margin`
 of them: two candidates from the same section are not a reason to hesitate (either one answers
 from the same part of the document), two from different sections are. Otherwise the intent
-becomes `nlu_fallback`, with DIET's ranking kept for "did you mean". Other intents (small talk,
+becomes `nlu_fallback`, with the classifier's ranking kept for "did you mean". Other intents (small talk,
 deflections) need `threshold` on their own.
 
 The chosen intent carries the confidence the decision was made on, so the actions can check it

@@ -1,6 +1,6 @@
 """Dense sentence features from a pretrained English sentence encoder (components/minilm.py),
 beside our sparse ones: spaCy still tokenises, lemmatises and finds entities, the count
-featurizers still give word and character features, and DIET gets both.
+featurizers still give word and character features, and the intent classifier reads both.
 
 A pretrained encoder knows that "am I awake for it?" and "will I be put to sleep?" ask the same
 thing though they share no word: the phrasing our training data lacks. Each message is embedded
@@ -52,8 +52,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(execution_context.node_name, config)
 
     def _featurize(self, messages: List[Message], with_sentences: bool) -> None:
-        # Like the count featurizers, nothing for a text without tokens (empty, only spaces): DIET
-        # needs every featurizer's features or none.
+        # Like the count featurizers, nothing for a text without tokens (empty, only spaces): the
+        # classifier needs every featurizer's features or none.
         texts = [m for m in messages if m.get(TEXT) is not None and m.get(TOKENS_NAMES[TEXT])]
         # One encoder pass for the message and, when serving, each of its sentences (read by the
         # urgency classifier): a message's vectors are rows [whole, sentence 1, ...].

@@ -155,7 +155,7 @@ def main() -> int:
             )
         lines.append("")
     lines += [
-        "## Safety (through the whole NLU: patterns and DIET)",
+        "## Safety (through the whole NLU: patterns and the urgency classifier)",
         "",
         "| set | urgent recall | emergency level | false escalation |",
         "|---|---|---|---|",
