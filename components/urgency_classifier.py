@@ -17,10 +17,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.names import INPUT_PROBLEM_ENTITY
 from components.minilm import shared_encoder
 from components.red_flag_matcher import PATTERNS_FILE, RedFlagMatcher
 from components.sentence_features import ENCODER_VECTORS
@@ -128,6 +129,10 @@ class UrgencyClassifier(GraphComponent):
         vectors = message.get(ENCODER_VECTORS)
         if self._model is None or vectors is None or not len(vectors):
             return None  # no words to read: the input guard answers it
+        if any(e.get("entity") == INPUT_PROBLEM_ENTITY for e in message.get(ENTITIES) or []):
+            # Too long, markup, not English, gibberish: unlike anything it was trained on, so
+            # only the patterns read it ("please help" 5,000 times is not an emergency).
+            return None
         return self._model.judge(
             message.get(TEXT) or "",
             vectors,
