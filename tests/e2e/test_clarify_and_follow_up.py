@@ -98,7 +98,8 @@ def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
     stack.rest(sender, "how much does it cost? call me on 07700 900123 or jo@example.com")
     stack.rest(sender, "my name is Jane Smith and I want to know the parking fees")
     out = subprocess.run(
-        [sys.executable, "-m", "scripts.review_queue"],  # `make review`, with the stack's settings
+        # `make review`, with the stack's settings; every question, not only the most frequent
+        [sys.executable, "-m", "scripts.review_queue", "--top", "1000"],
         cwd=PROJECT_ROOT,
         env=stack.env,
         capture_output=True,
