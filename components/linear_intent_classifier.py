@@ -12,7 +12,7 @@ Weights are stored as plain arrays (numpy's format, no pickle).
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -43,6 +43,17 @@ def features(messages: List[Message], dense_weight: float) -> scipy.sparse.csr_m
             parts.append(scipy.sparse.csr_matrix(np.asarray(dense.features) * dense_weight))
         rows.append(scipy.sparse.hstack(parts, format="csr"))
     return scipy.sparse.vstack(rows, format="csr")
+
+
+def fit(
+    x: scipy.sparse.csr_matrix, intents: List[str], regularisation: float, seed: int
+) -> Tuple[List[str], np.ndarray, np.ndarray]:
+    """The fit, for the component and the lab alike: (intents, weights (features, intents), bias)."""
+    from sklearn.linear_model import LogisticRegression  # training only
+
+    model = LogisticRegression(C=regularisation, class_weight="balanced", max_iter=3000, random_state=seed)
+    model.fit(x, intents)
+    return [str(c) for c in model.classes_], model.coef_.T, model.intercept_
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -95,21 +106,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 return cls(config, model_storage, resource, stored["weights"], stored["bias"], intents)
 
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.linear_model import LogisticRegression  # training only
-
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
-        x = features(examples, float(self.config["dense_weight"]))
-        y = [e.get(INTENT) for e in examples]
-        model = LogisticRegression(
-            C=float(self.config["regularisation"]),
-            class_weight="balanced",
-            max_iter=3000,
-            random_state=int(self.config["random_seed"]),
+        self.intents, weights, bias = fit(
+            features(examples, float(self.config["dense_weight"])),
+            [e.get(INTENT) for e in examples],
+            float(self.config["regularisation"]),
+            int(self.config["random_seed"]),
         )
-        model.fit(x, y)
-        self.intents = [str(c) for c in model.classes_]
-        self.weights = model.coef_.T.astype(np.float32)
-        self.bias = model.intercept_.astype(np.float32)
+        self.weights, self.bias = weights.astype(np.float32), bias.astype(np.float32)
         with self._storage.write_to(self._resource) as directory:
             np.savez(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
             (directory / INTENTS_FILE).write_text(json.dumps(self.intents), encoding="utf-8")

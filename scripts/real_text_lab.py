@@ -27,6 +27,7 @@ from assistant.names import URGENT_INTENT
 from components import urgency_model
 from components.answer_confidence import decide
 from components.linear_intent_classifier import features as intent_features
+from components.linear_intent_classifier import fit as fit_linear
 from components.real_text_importer import intent_of
 
 MODEL = paths.PROJECT_ROOT / "models" / "spine-faq.tar.gz"
@@ -97,11 +98,10 @@ class LinearModel:
 def fit_intents(
     messages: List[Any], intents: List[str], regularisation: float, dense_weight: float
 ) -> LinearModel:
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=regularisation, class_weight="balanced", max_iter=3000, random_state=SEED)
-    model.fit(intent_features(messages, dense_weight), intents)
-    return LinearModel(model.coef_.T, model.intercept_, [str(c) for c in model.classes_], dense_weight)
+    classes, weights, bias = fit_linear(
+        intent_features(messages, dense_weight), intents, regularisation, SEED
+    )
+    return LinearModel(weights, bias, classes, dense_weight)
 
 
 def answer_figures(
