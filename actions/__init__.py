@@ -11,5 +11,5 @@ How a patient message flows through (see README for the diagram):
   topics.py            help / topic menu
   deflect.py           out of scope, not covered by the document, personal advice
   fallback.py          low confidence and unanswerable input
-  dispatch.py          send a composed reply; review_queue.py records unanswered turns
+  dispatch.py          send a composed reply; unanswered turns go to stores/review_queue.py
 """

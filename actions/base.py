@@ -1,7 +1,7 @@
 """The base of every patient-facing action: checks that run before any reply is chosen.
 
 Order, on every turn: red-flag symptoms (urgent guidance only, at its level) -> input the Rasa
-server marked unanswerable (components/input_guard.py: empty, too long, markup, not English,
+server marked unanswerable (nlu/input_guard.py: empty, too long, markup, not English,
 gibberish) -> low confidence -> the action's own reply. A subclass only writes `reply`.
 """
 

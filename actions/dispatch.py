@@ -8,10 +8,10 @@ from typing import Any, Dict, List, Sequence
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import review_queue
 from assistant import content
 from assistant.names import HELP_TOPICS_INTENT, payload
 from assistant.replies import SOMETHING_ELSE_RESPONSE, Button, Kind, compose, response_text
+from stores import review_queue
 
 
 def send(

@@ -3,7 +3,7 @@
 forget_me -> action_confirm_forget_me asks, with Yes / No choices; then Yes
 (forget_me_confirmed, or "yes" typed right after the question) -> action_forget_me deletes their
 rows from the review queue and replies with `kind: forgotten`, which tells our tracker store
-(components/tracker_store.py) to delete the whole conversation, that reply included; No ->
+(stores/tracker_store.py) to delete the whole conversation, that reply included; No ->
 action_keep_conversation. An SMS opt-out (STOP) sends forget_me_confirmed straight away.
 (Rules: data/rules.yml.)
 """
@@ -15,10 +15,10 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import review_queue
 from actions.dispatch import send
 from assistant.names import FORGET_ME_CANCELLED_INTENT, FORGET_ME_CONFIRMED_INTENT, payload
 from assistant.replies import Kind, response_text
+from stores import review_queue
 
 
 class ActionConfirmForgetMe(Action):

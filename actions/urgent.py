@@ -1,6 +1,6 @@
 """Urgent guidance for red-flag symptoms, at the level found (emergency: call the emergency number
 now; same day: contact the surgeon's team today), and nothing else in that turn (no FAQ content,
-no "did you mean"). Detection happens in the Rasa server (components/red_flag_detector.py)."""
+no "did you mean"). Detection happens in the Rasa server (nlu/red_flag_detector.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ walk all of it: the cost of a turn grew with the conversation's length. What a t
 needs is recent: the last answer ("tell me more"), the last choices ("did you mean", an SMS "2"),
 the last question ("forget me" then "yes"), and the rules' few previous steps. So a turn that a
 patient's message starts reads only the newest RECENT_EVENTS events of the current session
-(components/tracker_store.py); the store still keeps every event (the audit trail), and the HTTP
+(stores/tracker_store.py); the store still keeps every event (the audit trail), and the HTTP
 API's conversation history, purge and "forget me" still see all of them.
 """
 

@@ -11,7 +11,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 # A socket.io packet larger than this closes the connection (python-socketio's buffer).
 MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
 # Text beyond this is not read at all (NLU, red flags): it is cut before NLU, and the patient is
-# asked for a shorter message (components/input_guard.py asks above its own, lower limit).
+# asked for a shorter message (nlu/input_guard.py asks above its own, lower limit).
 MAX_TEXT_CHARS = 4000
 # Metadata a client may attach to a REST message (kept in the tracker store with it).
 MAX_METADATA_KEYS = 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import FrozenSet
 
-# Set by components/red_flag_detector.py (the patterns or the urgency classifier) for red-flag
+# Set by nlu/red_flag_detector.py (the patterns or the urgency classifier) for red-flag
 # symptoms; answered only with the urgent guidance.
 URGENT_INTENT = "report_urgent_symptom"
 # Rasa's own intent for "not sure": below the confidence threshold, or unanswerable input.
@@ -24,9 +24,9 @@ FORGET_ME_CANCELLED_INTENT = "forget_me_cancelled"
 NOT_ANSWERED_INTENTS: FrozenSet[str] = DEFLECTION_INTENTS | {FALLBACK_INTENT}
 
 # Entities our Rasa server components add to a parsed message.
-RED_FLAG_ENTITY = "red_flag"  # which red-flag symptom (components/red_flag_detector.py)
+RED_FLAG_ENTITY = "red_flag"  # which red-flag symptom (nlu/red_flag_detector.py)
 URGENCY_ENTITY = "urgency"  # its level: one of URGENCY_LEVELS
-INPUT_PROBLEM_ENTITY = "input_problem"  # why the text cannot be answered (components/input_guard.py)
+INPUT_PROBLEM_ENTITY = "input_problem"  # why the text cannot be answered (nlu/input_guard.py)
 URGENCY_LEVELS = ("emergency", "same_day")  # most urgent first; answered by utter_urgent_<level>
 
 

@@ -20,7 +20,7 @@ from assistant import paths
 CLARIFY_MIN_CONFIDENCE = 0.1
 CLARIFY_MIN_CHOICES = 2
 CLARIFY_MAX_CHOICES = 3
-ANSWER_CONFIDENCE_COMPONENT = "components.answer_confidence.AnswerConfidence"
+ANSWER_CONFIDENCE_COMPONENT = "nlu.answer_confidence.AnswerConfidence"
 
 
 @cache
@@ -44,7 +44,7 @@ def action_server_timeout_seconds() -> float:
 
 
 def nlu_on_its_own_thread() -> bool:
-    """NLU beside the event loop (components/nlu_thread.py): on unless NLU_THREAD=off, which is
+    """NLU beside the event loop (rasa_patches/nlu_thread.py): on unless NLU_THREAD=off, which is
     for servers that share their cores with other servers (the local cluster)."""
     return os.environ.get("NLU_THREAD", "on").strip().lower() != "off"
 

@@ -49,7 +49,7 @@ from connectors.inbound import (
     recent_tracker,
     with_server,
 )
-from connectors.replays import SeenMessages
+from stores.seen_sms import SeenMessages
 
 logger = logging.getLogger(__name__)
 

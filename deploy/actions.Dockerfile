@@ -27,12 +27,16 @@ COPY requirements.lock ./
 RUN python -m pip install -c requirements.lock rasa-sdk PyYAML SQLAlchemy psycopg2-binary setuptools \
  && python -m pip check
 
-# Our packages, installed in place (pyproject.toml lists all five, so all are copied; the action
-# server imports only actions/ and assistant/), and the content files the actions read.
+# Our packages, installed in place (pyproject.toml lists every room, so all are copied; the action
+# server imports only actions/, assistant/ and stores/review_queue.py), and the content files the
+# actions read.
 COPY pyproject.toml config.yml domain.yml ./
 COPY assistant/ assistant/
 COPY actions/ actions/
-COPY components/ components/
+COPY nlu/ nlu/
+COPY safety/ safety/
+COPY stores/ stores/
+COPY rasa_patches/ rasa_patches/
 COPY connectors/ connectors/
 COPY spacy_pipeline/ spacy_pipeline/
 COPY data/ data/

@@ -1,6 +1,6 @@
 """Choosing when to answer: cross-validated intent rankings on our training data, and the curve
 of right / wrong / deflected they give for each answer threshold and ambiguity margin of
-components/answer_confidence.py. Used by `make eval` (scripts/evaluate.py)."""
+nlu/answer_confidence.py. Used by `make eval` (scripts/evaluate.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from assistant import content, paths
 from assistant.names import URGENT_INTENT
-from components.answer_confidence import decide
+from nlu.answer_confidence import decide
 
 Ranked = Tuple[str, str, List[Dict[str, Any]]]  # (true intent, text, the classifier's ranking)
 THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(15)]  # 0.20 ... 0.90

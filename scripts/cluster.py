@@ -171,7 +171,7 @@ class LocalCluster:
             SQL_MAX_OVERFLOW="5",
             RASA_TELEMETRY_ENABLED="false",
             # Two servers share this machine's cores: each one runs its NLU on the event loop
-            # and TensorFlow on one thread (components/nlu_thread.py).
+            # and TensorFlow on one thread (rasa_patches/nlu_thread.py).
             NLU_THREAD="off",
             TF_INTRA_OP_PARALLELISM_THREADS="1",
             TF_INTER_OP_PARALLELISM_THREADS="1",

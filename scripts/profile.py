@@ -1,7 +1,7 @@
 """The two profiles, chosen by ASSISTANT_PROFILE (README, "Production"):
 
 - embedded (the default): SQLite in var/, one Rasa server (endpoints.yml);
-- production: PostgreSQL for conversations and the review queue (actions/review_queue.py finds it
+- production: PostgreSQL for conversations and the review queue (stores/review_queue.py finds it
   from the same DB_* variables), Redis for the lock store and replayed-SMS ids, so that several
   servers share the work (deploy/endpoints.production.yml).
 

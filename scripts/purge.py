@@ -13,9 +13,9 @@ import yaml
 from rasa.shared.utils.io import read_yaml
 from rasa.utils.endpoints import EndpointConfig
 
-from actions import review_queue
-from components.tracker_store import PatientTrackerStore
 from scripts.profile import profile
+from stores import review_queue
+from stores.tracker_store import PatientTrackerStore
 
 
 def tracker_store_config(endpoints: Path) -> EndpointConfig:

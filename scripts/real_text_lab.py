@@ -24,11 +24,11 @@ import numpy as np
 
 from assistant import content, corpus, paths, settings
 from assistant.names import URGENT_INTENT
-from components import urgency_model
-from components.answer_confidence import decide
-from components.linear_intent_classifier import features as intent_features
-from components.linear_intent_classifier import fit as fit_linear
-from components.real_text_importer import intent_of
+from nlu.answer_confidence import decide
+from nlu.linear_intent_classifier import features as intent_features
+from nlu.linear_intent_classifier import fit as fit_linear
+from nlu.real_text_importer import intent_of
+from safety import urgency_model
 
 MODEL = paths.PROJECT_ROOT / "models" / "spine-faq.tar.gz"
 FEATURIZER = "SentenceEncoderFeaturizer"
@@ -48,7 +48,7 @@ class Featurized:
         import spacy
         from rasa.core.agent import Agent
 
-        from components.red_flag_matcher import RedFlagMatcher
+        from safety.red_flag_matcher import RedFlagMatcher
 
         self.agent = Agent.load(str(MODEL))
         nodes = self.agent.processor.model_metadata.predict_schema.nodes
@@ -137,7 +137,7 @@ def answers(lab: Featurized) -> None:
     train_messages = lab.messages([t for _, t in train])
     dev = corpus.questions_in("dev")
     dev_messages = lab.messages([q.text for q in dev])
-    current = settings.pipeline_component("components.linear_intent_classifier.LinearIntentClassifier")
+    current = settings.pipeline_component("nlu.linear_intent_classifier.LinearIntentClassifier")
     print(f"{len(train)} training examples, {len(dev)} real dev questions; config.yml: {current}")
     for regularisation, dense_weight in itertools.product([3.0, 10.0, 30.0], [1.0, 3.0, 6.0]):
         model = fit_intents(train_messages, [i for i, _ in train], regularisation, dense_weight)
@@ -172,7 +172,7 @@ def urgency_scores(model: urgency_model.UrgencyModel, lab: Featurized, texts: Se
 
 
 def fit_urgency(lab: Featurized, examples: Sequence[Tuple[str, str, float]]) -> urgency_model.UrgencyModel:
-    config = settings.pipeline_component("components.urgency_classifier.UrgencyClassifier")
+    config = settings.pipeline_component("nlu.urgency_classifier.UrgencyClassifier")
     messages = lab.messages([t for t, _, _ in examples])
     rows = np.stack([urgency_model.features(m.get("sentence_encoder_vectors")) for m in messages])
     return urgency_model.train(
@@ -224,7 +224,7 @@ def urgency(lab: Featurized) -> None:
     examples = urgency_model.training_set(
         content.nlu_examples(),
         lambda text: lab.matcher.find(text).level,
-        float(settings.pipeline_component("components.urgency_classifier.UrgencyClassifier")["real_weight"]),
+        float(settings.pipeline_component("nlu.urgency_classifier.UrgencyClassifier")["real_weight"]),
     )
     model = fit_urgency(lab, examples)
     dev = rows_for_urgency("dev")
@@ -261,8 +261,8 @@ def cross_validation(lab: Featurized, report: Callable[[str], None] = print) -> 
     q_fold = folds_of([(q.text, q.url) for q in real_q])
     s_fold = folds_of([(s.text, s.url) for s in real_s])
     written = content.nlu_examples()
-    intent_config = settings.pipeline_component("components.linear_intent_classifier.LinearIntentClassifier")
-    urgency_config = settings.pipeline_component("components.urgency_classifier.UrgencyClassifier")
+    intent_config = settings.pipeline_component("nlu.linear_intent_classifier.LinearIntentClassifier")
+    urgency_config = settings.pipeline_component("nlu.urgency_classifier.UrgencyClassifier")
     answer_config = settings.pipeline_component(settings.ANSWER_CONFIDENCE_COMPONENT)
     pattern_level = {s.text: lab.matcher.find(s.text).level for s in real_s}
     totals: Dict[str, List[float]] = {}

@@ -10,8 +10,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from actions import review_queue
 from scripts.profile import profile
+from stores import review_queue
 
 
 def normalise(question: str) -> str:

@@ -89,7 +89,7 @@ class Stack:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-            f"tracker_store:\n  type: components.tracker_store.PatientTrackerStore\n"
+            f"tracker_store:\n  type: stores.tracker_store.PatientTrackerStore\n"
             f'  dialect: "sqlite"\n  db: "{self.db}"\n'
         )
         self.actions: subprocess.Popen | None = None

@@ -30,81 +30,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Awaitable, Callable, DefaultDict, Dict, List, Tuple
 
+from rasa_patches.profiling import TIMERS, time_coroutine, time_function, time_graph_nodes
 from scripts.bench.load import Step, profile_messages, text_for
 
 WARM_UP_MESSAGES = 5
 PARTS = ["nlu", "policy", "action_server", "tracker_retrieve", "tracker_save"]
-
-
-class Timers:
-    """Wall-clock seconds per name, and the stage (NLU or policy) the graph is running for."""
-
-    def __init__(self) -> None:
-        self.seconds: DefaultDict[str, float] = defaultdict(float)
-        self.calls: DefaultDict[str, int] = defaultdict(int)
-        self.stage = "other"
-
-    def add(self, name: str, seconds: float) -> None:
-        self.seconds[name] += seconds
-        self.calls[name] += 1
-
-    def reset(self) -> None:
-        self.seconds.clear()
-        self.calls.clear()
-
-
-TIMERS = Timers()
-
-
-def time_coroutine(owner: Any, attribute: str, name: str) -> Callable:
-    """Replace owner.attribute (a coroutine function or bound method) with a timed one."""
-    original = getattr(owner, attribute)
-    is_class = isinstance(owner, type)
-
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        previous, TIMERS.stage = TIMERS.stage, name
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            TIMERS.stage = previous
-            TIMERS.add(name, time.perf_counter() - start)
-
-    setattr(owner, attribute, timed)
-    return original if is_class else getattr(original, "__func__", original)
-
-
-def time_function(owner: type, attribute: str, name: str) -> Callable:
-    original = getattr(owner, attribute)
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        previous, TIMERS.stage = TIMERS.stage, name
-        try:
-            return original(*args, **kwargs)
-        finally:
-            TIMERS.stage = previous
-            TIMERS.add(name, time.perf_counter() - start)
-
-    setattr(owner, attribute, timed)
-    return original
-
-
-def time_graph_nodes() -> Callable:
-    """Each graph node's run, named "<stage>:<node>" (stage: nlu or policy)."""
-    from rasa.engine.graph import GraphNode
-
-    original = GraphNode.__call__
-
-    def timed(self: Any, *inputs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return original(self, *inputs)
-        finally:
-            TIMERS.add(f"{TIMERS.stage}:{getattr(self, '_node_name', '?')}", time.perf_counter() - start)
-
-    GraphNode.__call__ = timed
-    return original
 
 
 def code_key(function: Any) -> Tuple[str, int, str] | None:
@@ -147,7 +77,7 @@ async def run(args: argparse.Namespace) -> Dict[str, Any]:
         except ImportError:
             hand_over = None
 
-    # Patched after loading: our components wrap RemoteAction.run when they load.
+    # Patched after loading: our patches (rasa_patches/) wrap RemoteAction.run when the model loads.
     originals = {
         "total": time_coroutine(Agent, "handle_message", "total"),
         "nlu": time_coroutine(MessageProcessor, "parse_message", "nlu"),

@@ -159,7 +159,7 @@ def test_a_burst_of_conversations_each_sending_several_messages_at_once(cluster,
 
 def test_two_servers_given_one_conversation_at_once_take_turns(cluster, capsys):
     """Without the proxy: the same conversations sent to both Rasa servers at the same moment.
-    The lock store (components/lock_store.py) must keep every turn whole."""
+    The lock store (stores/lock_store.py) must keep every turn whole."""
     direct = [f"http://127.0.0.1:{port}" for port in cluster.ports.rasa]
     patients = [Patient(f"both-{i}") for i in range(20)]
     jobs = [

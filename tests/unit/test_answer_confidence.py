@@ -1,8 +1,8 @@
-"""When the assistant answers (components/answer_confidence.py): the decision on a ranking."""
+"""When the assistant answers (nlu/answer_confidence.py): the decision on a ranking."""
 
 from __future__ import annotations
 
-from components.answer_confidence import decide
+from nlu.answer_confidence import decide
 
 SECTIONS = {
     "recovery_time": "recovery",

@@ -62,10 +62,14 @@ CLUSTER_DOMAIN = "svc.cluster.local"
 
 # What each container runs: our packages, the libraries that read their own variables, and files
 # with ${...}. The Rasa image also serves the operators' commands (scripts/: purge, review queue),
-# which import actions/.
+# which import stores/.
 CODE = {
-    "rasa": (("assistant", "components", "connectors", "actions", "scripts"), ("rasa",), (ENDPOINTS,)),
-    "actions": (("actions", "assistant"), ("rasa_sdk",), ()),
+    "rasa": (
+        ("assistant", "nlu", "safety", "stores", "rasa_patches", "connectors", "actions", "scripts"),
+        ("rasa",),
+        (ENDPOINTS,),
+    ),
+    "actions": (("actions", "assistant", "stores/__init__.py", "stores/review_queue.py"), ("rasa_sdk",), ()),
     "haproxy": ((), (), (HAPROXY_CFG,)),
 }
 # Names that say "secret": they must come from the Secret.
@@ -204,8 +208,14 @@ def string_constants(path: Path) -> Set[str]:
 
 
 @cache
+def our_files(package: str) -> List[Path]:
+    """A package's modules, or one module ("stores/review_queue.py": what an image copies)."""
+    path = PROJECT_ROOT / package
+    return [path] if path.suffix == ".py" else sorted(path.glob("*.py"))
+
+
 def names_in_our_package(package: str) -> Set[str]:
-    return {s for path in (PROJECT_ROOT / package).glob("*.py") for s in string_constants(path)}
+    return {s for path in our_files(package) for s in string_constants(path)}
 
 
 @cache
@@ -661,7 +671,7 @@ def imported_distributions(packages: Tuple[str, ...]) -> Dict[str, Set[str]]:
     ours = set(CODE["rasa"][0]) | {"spacy_pipeline"}
     modules: Set[str] = set()
     for package in packages:
-        for path in (PROJECT_ROOT / package).glob("*.py"):
+        for path in our_files(package):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     modules |= {alias.name.split(".")[0] for alias in node.names}

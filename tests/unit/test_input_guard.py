@@ -1,10 +1,10 @@
-"""What the Rasa server refuses to answer as written (components/input_guard.py), without servers."""
+"""What the Rasa server refuses to answer as written (nlu/input_guard.py), without servers."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.input_guard import input_problem, looks_non_english
+from nlu.input_guard import input_problem, looks_non_english
 
 VOCABULARY = {
     "how",

@@ -1,4 +1,4 @@
-"""The red-flag matcher on its own (components/red_flag_detector.py), on a blank spaCy pipeline:
+"""The red-flag matcher on its own (nlu/red_flag_detector.py), on a blank spaCy pipeline:
 no trained model, no servers. Our safety sets, and the cases a clinician reviewed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import spacy
 
 from assistant.corpus import written_safety_sets
-from components.red_flag_matcher import RedFlagMatcher
+from safety.red_flag_matcher import RedFlagMatcher
 from tests.safety_sets import measure
 
 TUNED_GATE = {"recall": 0.99, "emergency_recall": 0.97, "false_escalation": 0.05}

@@ -1,4 +1,4 @@
-"""The curator review queue (actions/review_queue.py): what it redacts, that it can forget and
+"""The curator review queue (stores/review_queue.py): what it redacts, that it can forget and
 purge, and that a failure to write it never reaches the patient."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from actions import review_queue
-from actions.review_queue import redact
 from assistant.replies import Kind
+from stores import review_queue
+from stores.review_queue import redact
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""The sentence encoder (components/minilm.py) computes all-MiniLM-L6-v2 from its pinned files."""
+"""The sentence encoder (nlu/minilm.py) computes all-MiniLM-L6-v2 from its pinned files."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from components.minilm import DIMENSIONS, MAX_TOKENS, ModelFileError, installed_file, shared_encoder
+from nlu.minilm import DIMENSIONS, MAX_TOKENS, ModelFileError, installed_file, shared_encoder
 
 
 def test_it_reproduces_the_similarities_sentence_transformers_documents():
@@ -33,7 +33,7 @@ def test_empty_and_very_long_messages_are_encoded():
 
 
 def test_only_the_pinned_model_files_are_accepted(monkeypatch):
-    from components import minilm
+    from nlu import minilm
 
     monkeypatch.setitem(minilm.SHA256, "config.json", "0" * 64)
     with pytest.raises(ModelFileError):

@@ -18,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant import paths
 from assistant.history import RECENT_EVENTS, reading_recent_history
-from components.tracker_store import PatientTrackerStore
+from stores.tracker_store import PatientTrackerStore
 
 TURNS = RECENT_EVENTS  # four events a turn: four times what a turn reads
 

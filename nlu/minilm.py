@@ -10,7 +10,7 @@ this model (tests/unit/test_sentence_encoder.py).
 Why TensorFlow (already loaded by Rasa for DIET) rather than numpy: the same arithmetic at the
 same speed (about 8 ms a message on one core here, bound by reading the weights), but one graph
 runs without holding Python's GIL, so the Rasa server answers other patients meanwhile
-(components/nlu_thread.py). Measured with the bench's load at 8 concurrent conversations: 33
+(rasa_patches/nlu_thread.py). Measured with the bench's load at 8 concurrent conversations: 33
 messages/s in numpy, 46 in TensorFlow, both on the NLU thread.
 
 One encoder per process (`shared_encoder()`), loaded with the model: about 0.6 s and 100 MB.

@@ -24,9 +24,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant.names import FALLBACK_INTENT, RED_FLAG_ENTITY, URGENCY_ENTITY, URGENCY_LEVELS, URGENT_INTENT
-from components.red_flag_matcher import Findings, RedFlagMatcher
-from components.urgency_classifier import LEARNED_URGENCY
-from components.urgency_model import Judgement
+from nlu.urgency_classifier import LEARNED_URGENCY
+from safety.red_flag_matcher import Findings, RedFlagMatcher
+from safety.urgency_model import Judgement
 
 
 @DefaultV1Recipe.register(

@@ -1,5 +1,5 @@
 """Red-flag symptoms in a message, read clause by clause: the deterministic layer of our safety
-check (components/red_flag_detector.py runs it in the Rasa server; tests and evaluation use it
+check (nlu/red_flag_detector.py runs it in the Rasa server; tests and evaluation use it
 directly, on any spaCy pipeline).
 
 The symptoms, their urgency levels (`emergency` or `same_day`) and the words that change their
@@ -25,7 +25,7 @@ from spacy.tokens import Doc
 from assistant.names import URGENCY_LEVELS
 from spacy_pipeline import english_words
 
-PATTERNS_FILE = Path(__file__).with_name("red_flags.yml")
+PATTERNS_FILE = Path(__file__).parent / "data" / "red_flags.yml"
 EMERGENCY, SAME_DAY = URGENCY_LEVELS  # most urgent first
 
 SENTENCE_END = {".", "!", "?", ";"}

@@ -67,7 +67,7 @@ _LEAVE = "return redis.call('LREM', KEYS[1], 1, ARGV[1])"
 
 
 class ConversationLockStore(RedisLockStore):
-    """endpoints.yml: `lock_store: {type: components.lock_store.ConversationLockStore, url:
+    """endpoints.yml: `lock_store: {type: stores.lock_store.ConversationLockStore, url:
     redis://:<password>@<host>:<port>/<db>}`. A RedisLockStore to Rasa (so that it allows
     several Sanic workers), with atomic, first-in-first-out locks."""
 

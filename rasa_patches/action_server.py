@@ -6,9 +6,6 @@ Rasa server's call to it (`RemoteAction.run`): on a connection error, an HTTP er
 it sends `utter_unavailable` (clinic contact and emergency advice, with the disclaimer and
 `kind: unavailable`) instead. It also validates the action server's reply with a validator
 prepared once, instead of Rasa's per-call `jsonschema.validate` (the slowest step of a turn).
-It sits in the NLU pipeline only so that Rasa loads it in every mode (`rasa run`, `rasa shell`)
-and for every channel; it does not touch messages. For the same reason it is what moves NLU onto
-a thread of its own (components/nlu_thread.py).
 """
 
 from __future__ import annotations
@@ -18,17 +15,11 @@ import logging
 from typing import Any, Dict, List
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
-from rasa.engine.graph import ExecutionContext, GraphComponent
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
-from rasa.shared.nlu.training_data.message import Message
 
 from assistant.replies import unavailable
 from assistant.settings import action_server_timeout_seconds
-from components import nlu_thread
 
 logger = logging.getLogger(__name__)
 
@@ -86,24 +77,3 @@ def install() -> None:
     """Idempotent: wrap RemoteAction.run, and replace its result validation, once per process."""
     RemoteAction.run = _run_or_apologise
     RemoteAction._validate_action_result = _validate_with_a_prepared_validator
-
-
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class ActionServerGuard(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ActionServerGuard:
-        install()
-        nlu_thread.install()
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data

@@ -4,7 +4,7 @@ count featurizers' word lemmas and character n-grams, and the sentence encoder's
 Chosen over DIET on the real dev split (python -m scripts.real_text_lab answers, and ... diet for
 DIET on the same features and data): on real patients' questions the linear model ranks the right
 answer first more often, its probabilities suit the answer threshold better
-(components/answer_confidence.py: fewer wrong answers at the same right ones), and the whole model
+(nlu/answer_confidence.py: fewer wrong answers at the same right ones), and the whole model
 trains in about 200 s rather than 390.
 Weights are stored as plain arrays (numpy's format, no pickle).
 """

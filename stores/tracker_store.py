@@ -1,4 +1,4 @@
-"""Our tracker store (endpoints.yml `tracker_store: type: components.tracker_store.PatientTrackerStore`):
+"""Our tracker store (endpoints.yml `tracker_store: type: stores.tracker_store.PatientTrackerStore`):
 Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can also forget.
 
 - A conversation whose newest reply is marked `kind: forgotten` (the patient asked to be
@@ -10,10 +10,8 @@ Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can 
   RECENT_EVENTS of the current session, with one indexed query, and saves only the events it
   added; so a turn costs the same at the 300th message as at the first. Everything else (the
   HTTP API's history, purge, forget) reads the whole conversation, as Rasa's store does.
-- No silent fallback: Rasa wraps every tracker store in a `FailSafeTrackerStore` that, when the
-  database is unreachable, answers from an empty in-memory tracker (the patient's history
-  gone) and keeps the turn in memory only. For this store the error is raised instead, so the
-  channel tells the patient "unavailable" and nothing is acknowledged that was not stored.
+- No silent fallback: when the database is unreachable the error is raised (StoreUnavailable),
+  not answered from memory as Rasa's FailSafeTrackerStore would (rasa_patches/tracker_store.py).
 """
 
 from __future__ import annotations
@@ -26,8 +24,8 @@ import time
 from typing import Any, Dict, List
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
-from rasa.shared.core.events import BotUttered, Event, SessionStarted
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.history import RECENT_EVENTS, reading_recent_history
@@ -49,45 +47,8 @@ class StoreUnavailable(Exception):
     """The conversation could not be read or saved (the database is unreachable)."""
 
 
-_rasa_on_error = FailSafeTrackerStore.on_tracker_store_error
-_rasa_on_retrieve_error = FailSafeTrackerStore.on_tracker_store_retrieve_error
-
-
-def _raise_for_ours(fallback: Any) -> Any:
-    def on_error(self: FailSafeTrackerStore, error: Exception) -> None:
-        if isinstance(self._tracker_store, PatientTrackerStore):
-            logger.error("Conversation store unavailable: %s", type(error).__name__)
-            raise StoreUnavailable() from error
-        fallback(self, error)
-
-    return on_error
-
-
-_rasa_resolve_by_type = Event.resolve_by_type
-_event_classes: Dict[str, Any] = {}
-
-
-def _resolve_by_type(type_name: str, default: Any = None) -> Any:
-    """Rasa's Event.resolve_by_type, remembered: Rasa walks every Event subclass for each event it
-    reads (about a fifth of reading a conversation, by cProfile); the answer never changes."""
-    found = _event_classes.get(type_name)
-    if found is None:
-        found = _rasa_resolve_by_type(type_name, default)
-        if found is not None and found is not default:
-            _event_classes[type_name] = found
-    return found
-
-
-def refuse_in_memory_fallback() -> None:
-    """Idempotent: make Rasa's FailSafeTrackerStore raise for our store instead of falling back."""
-    FailSafeTrackerStore.on_tracker_store_error = _raise_for_ours(_rasa_on_error)
-    FailSafeTrackerStore.on_tracker_store_retrieve_error = _raise_for_ours(_rasa_on_retrieve_error)
-
-
 class PatientTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        refuse_in_memory_fallback()
-        Event.resolve_by_type = staticmethod(_resolve_by_type)
         super().__init__(*args, **kwargs)
         # After a database restart the pooled connections are dead: test each before use, so
         # that the first patient afterwards is answered rather than told "unavailable".

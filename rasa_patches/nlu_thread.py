@@ -3,11 +3,11 @@
 Rasa runs the NLU pipeline inside `MessageProcessor.parse_message`, synchronously, on the event
 loop: while one message is being understood, no other patient's turn moves. The largest part of
 that time is the sentence encoder, one TensorFlow graph that runs without holding the GIL
-(components/minilm.py). On one worker thread, the pipeline of one message overlaps with the rest
+(nlu/minilm.py). On one worker thread, the pipeline of one message overlaps with the rest
 of other turns (HTTP, policies, tracker store, action calls) on the loop. One thread, so that the
 pipeline's components never run twice at once: they were written for Rasa's one-at-a-time calls.
 
-Installed by `components.action_server_guard.ActionServerGuard` when Rasa loads the model, in
+Installed by `rasa_patches.install()` when Rasa loads the model, in
 every mode (`rasa run`, `rasa shell`, the HTTP API's /model/parse). Servers that share their cores
 with other servers gain nothing from it and lose to the extra switching: NLU_THREAD=off (the
 local cluster, two servers on one machine, sets it). Measured with the bench's load: one server

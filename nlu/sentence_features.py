@@ -1,4 +1,4 @@
-"""Dense sentence features from a pretrained English sentence encoder (components/minilm.py),
+"""Dense sentence features from a pretrained English sentence encoder (nlu/minilm.py),
 beside our sparse ones: spaCy still tokenises, lemmatises and finds entities, the count
 featurizers still give word and character features, and the intent classifier reads both.
 
@@ -23,8 +23,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.minilm import shared_encoder
-from components.urgency_model import sentences
+from nlu.minilm import shared_encoder
+from safety.urgency_model import sentences
 
 # The message attribute with the encoder's vectors of a message: rows [whole, sentence 1, ...].
 ENCODER_VECTORS = "sentence_encoder_vectors"

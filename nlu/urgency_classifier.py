@@ -1,5 +1,5 @@
-"""The learned urgency layer in the Rasa server (components/urgency_model.py): it reads each
-message's encoder vectors (whole and per sentence, components/sentence_features.py) and records
+"""The learned urgency layer in the Rasa server (safety/urgency_model.py): it reads each
+message's encoder vectors (whole and per sentence, nlu/sentence_features.py) and records
 its judgement on the message for the red-flag detector, which combines it with the patterns.
 
 Trained with the model on the real train split, our written safety sets and the NLU examples
@@ -22,10 +22,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.names import INPUT_PROBLEM_ENTITY
-from components.minilm import shared_encoder
-from components.red_flag_matcher import PATTERNS_FILE, RedFlagMatcher
-from components.sentence_features import ENCODER_VECTORS
-from components.urgency_model import (
+from nlu.minilm import shared_encoder
+from nlu.sentence_features import ENCODER_VECTORS
+from safety.red_flag_matcher import PATTERNS_FILE, RedFlagMatcher
+from safety.urgency_model import (
     Judgement,
     UrgencyModel,
     features,

@@ -1,5 +1,5 @@
 """The learned layer of the safety check: how urgent a message reads, from the sentence encoder's
-vectors (components/minilm.py) of the whole message and of each of its sentences.
+vectors (nlu/minilm.py) of the whole message and of each of its sentences.
 
 Patterns (red_flags.yml) cannot list every way a patient tells a story ("coughed and noticed
 urine came out", "couldn't feel anything from the waist down"); a classifier over the encoder's
@@ -12,7 +12,7 @@ this read look-alikes better than taking the most urgent sentence alone (the lab
 scripts/real_text_lab.py). Its two thresholds are chosen on the real dev split, recall first,
 and live in config.yml.
 
-No Rasa here: components/urgency_classifier.py runs it in the Rasa server; tests and the lab use
+No Rasa here: nlu/urgency_classifier.py runs it in the Rasa server; tests and the lab use
 it directly. Weights are stored as plain arrays (numpy's format, no pickle).
 """
 

@@ -1,1 +1,0 @@
-"""Our components that run inside the Rasa server (listed in config.yml's pipeline)."""
