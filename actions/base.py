@@ -2,7 +2,9 @@
 
 Order, on every turn: red-flag symptoms (urgent guidance only, at its level) -> input the Rasa
 server marked unanswerable (nlu/input_guard.py: empty, too long, markup, not English,
-gibberish) -> low confidence -> the action's own reply. A subclass only writes `reply`.
+gibberish) -> the action's own reply. A subclass only writes `reply`. Whether to answer at all is
+decided once, in the Rasa server (nlu/answer_confidence.py: not sure becomes `nlu_fallback`,
+which the rules send to action_default_fallback); the actions trust that decision.
 """
 
 from __future__ import annotations
@@ -87,16 +89,8 @@ def latest_intent(tracker: Tracker) -> Dict[str, Any]:
     return tracker.latest_message.get("intent") or {}
 
 
-def is_confident(tracker: Tracker) -> bool:
-    """Button payloads and typed intents carry confidence 1.0; classifier output may not."""
-    confidence = latest_intent(tracker).get("confidence")
-    return confidence is not None and confidence >= settings.answer_confidence_threshold()
-
-
 class PatientAction(Action, metaclass=ABCMeta):
     """Runs the shared checks, then the subclass's `reply`."""
-
-    requires_confidence = True
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -106,8 +100,6 @@ class PatientAction(Action, metaclass=ABCMeta):
             send_urgent(dispatcher, tracker, domain)
         elif problems:
             send_input_problem(dispatcher, tracker, domain, problems[0])
-        elif self.requires_confidence and not is_confident(tracker):
-            send_fallback(dispatcher, tracker, domain)
         else:
             self.reply(dispatcher, tracker, domain, latest_intent(tracker).get("name"))
         return []

@@ -13,8 +13,6 @@ from actions.base import PatientAction, send_fallback
 
 
 class ActionDefaultFallback(PatientAction):
-    requires_confidence = False  # it is the low-confidence reply
-
     def name(self) -> str:
         return "action_default_fallback"
 

@@ -1,8 +1,8 @@
 """Settings shared by the actions and our Rasa server components, each read when first needed.
 
-Each value has one home: the confidence threshold is AnswerConfidence's in config.yml; the
-clinic's details and the action server timeout come from the environment (README,
-"Configuration").
+Each value has one home: the answer threshold is AnswerConfidence's in config.yml (read only
+by the Rasa server and the lab); the clinic's details and the action server timeout come from
+the environment (README, "Configuration").
 """
 
 from __future__ import annotations
@@ -31,11 +31,6 @@ def pipeline_component(name: str) -> Dict[str, Any]:
         if component["name"] == name:
             return dict(component)
     raise RuntimeError(f"config.yml's pipeline has no {name}")
-
-
-def answer_confidence_threshold() -> float:
-    """Below this intent confidence no answer is given (home: config.yml, AnswerConfidence)."""
-    return float(pipeline_component(ANSWER_CONFIDENCE_COMPONENT)["threshold"])
 
 
 def action_server_timeout_seconds() -> float:

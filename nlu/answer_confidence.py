@@ -8,9 +8,11 @@ from the same part of the document), two from different sections are. Otherwise 
 becomes `nlu_fallback`, with the classifier's ranking kept for "did you mean". Other intents (small talk,
 deflections) need `threshold` on their own.
 
-The chosen intent carries the confidence the decision was made on, so the actions can check it
-against the same `threshold` (assistant/settings.py reads it from config.yml). Both values are
-chosen by cross-validation on the training data: `make eval` prints the curve.
+The chosen intent carries the confidence the decision was made on. The action server trusts the
+decision (it never sees the threshold). When the classifier's best is `report_urgent_symptom`, the
+safety layers after this one (red_flag_detector.py) confirm it or drop it; for the second case the
+decision without it is kept on the message (ANSWER_IF_NOT_URGENT), so that it too is made here.
+Both values are chosen on the real dev split (python -m scripts.real_text_lab answers).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant import content
-from assistant.names import FALLBACK_INTENT
+from assistant.names import FALLBACK_INTENT, URGENT_INTENT
+
+# The message attribute with the decision made without the urgent intent (read by the detector).
+ANSWER_IF_NOT_URGENT = "answer_if_not_urgent"
 
 Ranking = Sequence[Mapping[str, Any]]  # [{"name": intent, "confidence": float}, ...], best first
 
@@ -80,4 +85,10 @@ class AnswerConfidence(GraphComponent):
                 continue  # a typed "/intent" payload: Rasa set it at confidence 1
             name = intent or FALLBACK_INTENT
             message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
+            if name == URGENT_INTENT:
+                others = [r for r in ranking if r.get("name") not in (URGENT_INTENT, FALLBACK_INTENT)]
+                other, other_confidence = decide(others, self.threshold, self.margin, sections)
+                message.set(
+                    ANSWER_IF_NOT_URGENT, {"name": other or FALLBACK_INTENT, "confidence": other_confidence}
+                )
         return messages

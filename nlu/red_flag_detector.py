@@ -20,10 +20,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant.names import FALLBACK_INTENT, RED_FLAG_ENTITY, URGENCY_ENTITY, URGENCY_LEVELS, URGENT_INTENT
+from nlu.answer_confidence import ANSWER_IF_NOT_URGENT
 from nlu.urgency_classifier import LEARNED_URGENCY
 from safety.red_flag_matcher import Findings, RedFlagMatcher
 from safety.urgency_model import Judgement
@@ -61,15 +62,10 @@ class RedFlagDetector(GraphComponent):
                 level = next(lvl for lvl in URGENCY_LEVELS if lvl in levels)
                 self._escalate(message, findings, level, learned if learned and learned.level else None)
             elif (message.get(INTENT) or {}).get("name") == URGENT_INTENT:
-                # The intent classifier said urgent but neither layer did: take the best other
-                # intent; the answer threshold applies to it.
-                others = [
-                    r
-                    for r in message.get(INTENT_RANKING_KEY) or []
-                    if r.get("name") not in (URGENT_INTENT, FALLBACK_INTENT)
-                ]
-                best = others[0] if others else {"name": FALLBACK_INTENT, "confidence": 0.0}
-                message.set(INTENT, dict(best), add_to_output=True)
+                # The intent classifier said urgent but neither layer did: what AnswerConfidence
+                # decided without the urgent intent (answer_confidence.py).
+                decided = message.get(ANSWER_IF_NOT_URGENT) or {"name": FALLBACK_INTENT, "confidence": 0.0}
+                message.set(INTENT, dict(decided), add_to_output=True)
         return messages
 
     @staticmethod

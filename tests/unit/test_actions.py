@@ -18,7 +18,6 @@ from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, SMS_EMERGENCY_ROUTE
 
 ANSWERS, TOPICS = content.answers(), content.topics()
 KINDS = {kind.value for kind in Kind}
-ANSWER_CONFIDENCE_THRESHOLD = settings.answer_confidence_threshold()
 CLINIC_CONTACT = settings.clinic_contact()
 
 
@@ -56,10 +55,17 @@ def test_sms_channel_gets_the_short_variation(domain, dispatcher, tracker_for):
     assert message["text"].startswith(sms["text"].strip())
 
 
-def test_low_confidence_gives_no_guess_but_offers_the_likely_questions(domain, dispatcher, tracker_for):
-    tracker = tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD - 0.01)
-    tracker.latest_message["intent_ranking"].append({"name": "recovery_time", "confidence": 0.2})
-    ActionAnswerQuestion().run(dispatcher, tracker, domain)
+def not_sure(tracker_for, ranking):
+    """What the Rasa server sends when it is not sure enough to answer (nlu/answer_confidence.py):
+    nlu_fallback, with the classifier's ranking kept for "did you mean"."""
+    tracker = tracker_for("nlu_fallback", confidence=ranking[0][1])
+    tracker.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return tracker
+
+
+def test_not_sure_gives_no_guess_but_offers_the_likely_questions(domain, dispatcher, tracker_for):
+    tracker = not_sure(tracker_for, [("hospital_stay", 0.4), ("recovery_time", 0.2)])
+    ActionDefaultFallback().run(dispatcher, tracker, domain)
     message = only_message(dispatcher)
     assert message["kind"] == "clarify"
     assert "answer_key" not in message
@@ -72,25 +78,27 @@ def test_low_confidence_gives_no_guess_but_offers_the_likely_questions(domain, d
 
 
 def test_did_you_mean_needs_two_real_choices(domain, dispatcher, tracker_for):
-    """One plausible candidate below the threshold: no single-choice "did you mean", the topics."""
-    tracker = tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD - 0.01)
-    ActionAnswerQuestion().run(dispatcher, tracker, domain)
+    """One plausible candidate: no single-choice "did you mean", the topics."""
+    tracker = not_sure(
+        tracker_for, [("hospital_stay", 0.4), ("recovery_time", settings.CLARIFY_MIN_CONFIDENCE / 2)]
+    )
+    ActionDefaultFallback().run(dispatcher, tracker, domain)
     message = only_message(dispatcher)
     assert message["kind"] == "fallback" and len(message["buttons"]) == len(TOPICS)
 
 
 def test_very_low_confidence_gives_the_fallback_with_the_topics(domain, dispatcher, tracker_for):
-    tracker = tracker_for("hospital_stay", confidence=0.05)
-    ActionAnswerQuestion().run(dispatcher, tracker, domain)
+    ActionDefaultFallback().run(dispatcher, not_sure(tracker_for, [("hospital_stay", 0.05)]), domain)
     message = only_message(dispatcher)
     assert message["kind"] == "fallback" and "answer_key" not in message
     assert_offers_every_topic(message)
 
 
-def test_confidence_at_the_threshold_is_answered(domain, dispatcher, tracker_for):
-    ActionAnswerQuestion().run(
-        dispatcher, tracker_for("hospital_stay", confidence=ANSWER_CONFIDENCE_THRESHOLD), domain
-    )
+def test_the_action_server_trusts_the_rasa_servers_decision_to_answer(domain, dispatcher, tracker_for):
+    """The decision is made once, in the Rasa server: an answer intent it sends is answered,
+    whatever the classifier's confidence was (a button's payload carries 1.0, a decided
+    answer the confidence of its section)."""
+    ActionAnswerQuestion().run(dispatcher, tracker_for("hospital_stay", confidence=0.3), domain)
     assert only_message(dispatcher)["kind"] == "answer"
 
 
