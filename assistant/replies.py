@@ -4,10 +4,12 @@ Every message the assistant sends is composed here (by the actions, and by the R
 the action server cannot answer), so that
 - its wording comes from domain.yml (with the channel's `channel:` variation, if any), the
   clinic's details filled in;
-- its closing lines are carried apart as well as in the text (`closing`): the emergency route
-  (utter_emergency_route) on every reply that does not answer, then the surgeon disclaimer
-  (utter_disclaimer), the last line, exactly once, in the same message (channels split
-  messages on blank lines, so lines are joined by single line breaks);
+- its closing lines are carried as their own part (`closing`, beside the `body` before them) as
+  well as in the whole `text`: the emergency route (utter_emergency_route) on every reply that
+  does not answer, then the surgeon disclaimer (utter_disclaimer), the last line, exactly once,
+  in the same message (channels split messages on blank lines, so lines are joined by single
+  line breaks). A channel that places something between them (SMS: numbered choices) joins the
+  parts; it never searches the text for the disclaimer;
 - choices are buttons; each channel renders them (connectors/: buttons on the web, numbered
   options by SMS) and its line breaks;
 - `kind` (and for answers `answer_key` and `sections`, for urgent guidance `urgency` and
@@ -43,7 +45,7 @@ class Kind(str, Enum):
     URGENT = "urgent"  # urgent guidance for red-flag symptoms
     SMALLTALK = "smalltalk"  # greeting, thanks, goodbye, "are you a bot?"
     CONFIRM = "confirm"  # asks the patient to confirm ("delete this conversation?")
-    FORGOTTEN = "forgotten"  # the conversation is deleted with this message (tracker store)
+    FORGOTTEN = "forgotten"  # says the conversation is deleted (the deletion: names.FORGET_CONVERSATION_SLOT)
     UNAVAILABLE = "unavailable"  # the action server could not answer
 
 
@@ -54,6 +56,8 @@ SAFETY_NET_KINDS = frozenset({Kind.CLARIFY, Kind.TOPICS, Kind.FALLBACK, Kind.OUT
 
 # Metadata keys that belong to the patient-facing record of a message (the rest of a BotUttered
 # event's metadata is Rasa's own).
+# The parts of a composed message a channel places itself (its whole `text` holds them too).
+REPLY_PARTS = ("body", "closing")
 REPLY_METADATA = ("kind", "answer_key", "sections", "urgency", "red_flags", "input_problem")
 
 
@@ -85,13 +89,15 @@ def compose(
     then: Sequence[str] = (),
     **metadata: Any,
 ) -> Dict[str, Any]:
-    """One message: the response's text (then the `then` responses), its closing lines,
-    buttons, metadata. Channel neutral: lines are joined by "\\n", buttons stay buttons; a channel
-    that places choices before the closing lines finds them in `closing`."""
+    """One message: the response's text (then the `then` responses) as `body`, its closing lines
+    as `closing`, both joined as `text`; buttons, metadata. Channel neutral: lines are joined by
+    "\\n", buttons stay buttons."""
     lines = [response_text(responses, name, channel) for name in (response_name, *then)]
+    body = "\n".join(line.rstrip() for line in lines)
     ending = closing(responses, channel, Kind(kind))
     message: Dict[str, Any] = {
-        "text": "\n".join([*(line.rstrip() for line in lines), ending]),
+        "text": "\n".join([body, ending]),
+        "body": body,
         "closing": ending,
         "kind": Kind(kind).value,
         **metadata,

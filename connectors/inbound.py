@@ -14,7 +14,7 @@ from sanic.exceptions import InvalidUsage as BadRequest  # HTTP 400 in sanic 21
 
 from assistant import limits
 from assistant.history import reading_recent_history
-from assistant.replies import reply_metadata
+from assistant.replies import REPLY_PARTS, reply_metadata
 
 
 def cut_text(text: str) -> str:
@@ -75,15 +75,14 @@ async def recent_tracker(tracker_store: Any, sender_id: str) -> Any:
 
 class ReplyCollector(CollectingOutputChannel):
     """Collects our messages whole (one message, never split) with what the channel renders them
-    from: the patient-facing metadata, and the closing lines (assistant/replies.py)."""
+    from: the patient-facing metadata, and the body and closing lines (assistant/replies.py)."""
 
     async def _collect(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]] | None, kwargs: Dict[str, Any]
     ) -> None:
         message = self._message(recipient_id, text=text, buttons=buttons)
         message["metadata"] = reply_metadata(kwargs)
-        if kwargs.get("closing"):
-            message["closing"] = kwargs["closing"]
+        message.update({part: kwargs[part] for part in REPLY_PARTS if kwargs.get(part) is not None})
         await self._persist_message(message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:

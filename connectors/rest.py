@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant import limits
-from assistant.replies import unavailable
+from assistant.replies import REPLY_PARTS, unavailable
 from connectors.inbound import (
     ReplyCollector,
     checked_metadata,
@@ -46,14 +46,15 @@ CONVERSATION_PREFIX = "rest-"
 
 
 class RestOutput(ReplyCollector):
-    """Our messages whole, with their metadata; the closing lines are already in the text."""
+    """Our messages whole, with their metadata; the parts are already in the text."""
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
     async def _persist_message(self, message: Dict[str, Any]) -> None:
-        message.pop("closing", None)
+        for part in REPLY_PARTS:
+            message.pop(part, None)
         await super()._persist_message(message)
 
 

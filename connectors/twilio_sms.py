@@ -91,11 +91,9 @@ def render_sms(message: Dict[str, Any]) -> str:
     options = [f"{n} {button['title']}" for n, button in enumerate(message.get("buttons") or [], start=1)]
     if not options:
         return text
-    ending = str(message.get("closing") or "")
-    if ending and text.endswith(ending):
-        body = text[: -len(ending)].rstrip("\n")
-        return "\n".join([body, *options, ending])
-    return "\n".join([text, *options])
+    if message.get("body") is not None and message.get("closing"):
+        return "\n".join([str(message["body"]), *options, str(message["closing"])])
+    return "\n".join([text, *options])  # not composed by us: no closing to keep last
 
 
 def is_emergency(message: Dict[str, Any]) -> bool:

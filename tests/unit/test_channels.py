@@ -14,8 +14,24 @@ BUTTONS = [
 
 def test_sms_numbers_the_choices_before_the_disclaimer():
     closing = f"{EMERGENCY_ROUTE}\n{SMS_DISCLAIMER}"
-    message = {"text": f"Did you mean (text a number):\n{closing}", "buttons": BUTTONS, "closing": closing}
-    assert render_sms(message) == f"Did you mean (text a number):\n1 Recovery\n2 Risks\n{closing}"
+    body = "Did you mean (text a number):"
+    message = {"text": f"{body}\n{closing}", "body": body, "buttons": BUTTONS, "closing": closing}
+    assert render_sms(message) == f"{body}\n1 Recovery\n2 Risks\n{closing}"
+
+
+def test_sms_places_the_parts_it_is_given_without_reading_the_text():
+    """The disclaimer is its own part of a composed reply (assistant/replies.py): the SMS channel
+    joins body, choices and closing; it does not look for the disclaimer in the text."""
+    from assistant.replies import Kind, compose
+    from tests.helpers import DOMAIN
+
+    message = compose(
+        DOMAIN["responses"], "twilio", "utter_clarify", Kind.CLARIFY, [("Recovery", "/recovery_time")]
+    )
+    message["text"] = "a text the channel must not need"
+    rendered = render_sms(message)
+    assert rendered.startswith(message["body"]) and rendered.endswith(message["closing"])
+    assert "\n1 Recovery\n" in rendered
 
 
 def test_sms_without_choices_is_the_text():
