@@ -2,9 +2,10 @@
 
 forget_me -> action_confirm_forget_me asks, with Yes / No choices; then Yes
 (forget_me_confirmed, or "yes" typed right after the question) -> action_forget_me deletes their
-rows from the review queue and replies with `kind: forgotten`, which tells our tracker store
-(stores/tracker_store.py) to delete the whole conversation, that reply included; No ->
-action_keep_conversation. An SMS opt-out (STOP) sends forget_me_confirmed straight away.
+rows from the review queue, says so (`kind: forgotten`), and sets the forget_conversation slot:
+the explicit step on which our tracker store (stores/tracker_store.py) deletes the whole
+conversation, that reply included, instead of saving it; No -> action_keep_conversation.
+An SMS opt-out (STOP) sends forget_me_confirmed straight away.
 (Rules: data/rules.yml.)
 """
 
@@ -13,10 +14,16 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dispatch import send
-from assistant.names import FORGET_ME_CANCELLED_INTENT, FORGET_ME_CONFIRMED_INTENT, payload
+from assistant.names import (
+    FORGET_CONVERSATION_SLOT,
+    FORGET_ME_CANCELLED_INTENT,
+    FORGET_ME_CONFIRMED_INTENT,
+    payload,
+)
 from assistant.replies import Kind, response_text
 from stores import review_queue
 
@@ -42,7 +49,7 @@ class ActionForgetMe(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict]:
         review_queue.forget(tracker.sender_id)
         send(dispatcher, tracker, domain, "utter_forgotten", Kind.FORGOTTEN)
-        return []
+        return [SlotSet(FORGET_CONVERSATION_SLOT, True)]
 
 
 class ActionKeepConversation(Action):

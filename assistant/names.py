@@ -17,9 +17,11 @@ GREET_INTENT = "greet"
 HELP_TOPICS_INTENT = "help_topics"
 # "Forget me": asked (forget_me), then confirmed (forget_me_confirmed: the Yes choice, or an SMS
 # opt-out) before the conversation is deleted (actions/forget_me.py).
-FORGET_ME_INTENT = "forget_me"
 FORGET_ME_CONFIRMED_INTENT = "forget_me_confirmed"
 FORGET_ME_CANCELLED_INTENT = "forget_me_cancelled"
+# The step that deletes: action_forget_me sets this slot (an event of the turn), and the tracker
+# store (stores/tracker_store.py) deletes the conversation instead of saving it.
+FORGET_CONVERSATION_SLOT = "forget_conversation"
 # Intents whose reply is not a curated answer and that should not count as one in evaluation.
 NOT_ANSWERED_INTENTS: FrozenSet[str] = DEFLECTION_INTENTS | {FALLBACK_INTENT}
 

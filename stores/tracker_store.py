@@ -1,9 +1,9 @@
 """Our tracker store (endpoints.yml `tracker_store: type: stores.tracker_store.PatientTrackerStore`):
 Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can also forget.
 
-- A conversation whose newest reply is marked `kind: forgotten` (the patient asked to be
-  forgotten and confirmed, or texted STOP) is deleted instead of saved: every event, that last
-  reply included. The next message starts a new conversation.
+- A conversation whose turn set the forget_conversation slot (action_forget_me: the patient
+  asked to be forgotten and confirmed, or texted STOP) is deleted instead of saved: every
+  event, the turn's reply included. The next message starts a new conversation.
 - `purge(older_than_days)` deletes every conversation nobody has written to for that long
   (`make purge DAYS=n`).
 - A turn reads only the conversation's recent events (assistant/history.py): the newest
@@ -25,11 +25,11 @@ from typing import Any, Dict, List
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered, SessionStarted
+from rasa.shared.core.events import SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.history import RECENT_EVENTS, reading_recent_history
-from assistant.replies import Kind
+from assistant.names import FORGET_CONVERSATION_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,12 @@ SQLITE_POOL_SIZE = 4
 
 
 def asks_to_forget(tracker: DialogueStateTracker) -> bool:
-    """Whether the newest reply confirms that the conversation is to be forgotten."""
-    last_bot = next((e for e in reversed(tracker.events) if isinstance(e, BotUttered)), None)
-    return last_bot is not None and (last_bot.metadata or {}).get("kind") == Kind.FORGOTTEN.value
+    """Whether the conversation is to be deleted: a turn set the forget_conversation slot (a
+    conversation that had been would have been deleted then, so any such event is this turn's)."""
+    return any(
+        isinstance(e, SlotSet) and e.key == FORGET_CONVERSATION_SLOT and e.value is True
+        for e in tracker.events
+    )
 
 
 class StoreUnavailable(Exception):

@@ -93,3 +93,28 @@ def test_a_turn_reads_only_the_current_session(store, domain):
 
 def test_an_unknown_conversation_reads_as_none(store):
     assert recent(store, "nobody") is None
+
+
+def test_the_forget_conversation_event_deletes_the_conversation_and_a_reply_kind_does_not(store, domain):
+    """Forgetting is an explicit step (action_forget_me's slot event), not a kind of reply."""
+    from rasa.shared.core.events import SlotSet
+
+    from assistant.names import FORGET_CONVERSATION_SLOT
+
+    converse(store, domain, "kept", 2)
+    tracker = recent(store, "kept")
+    tracker.update(BotUttered("Deleted.", metadata={"kind": "forgotten"}))
+    asyncio.run(store.save(tracker))
+    assert stored_rows(store, "kept") == 9
+
+    converse(store, domain, "gone", 2)
+    tracker = recent(store, "gone")
+    for event in [
+        BotUttered("Deleted.", metadata={"kind": "forgotten"}),
+        SlotSet(FORGET_CONVERSATION_SLOT, True),
+    ]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    assert stored_rows(store, "gone") == 0
+    converse(store, domain, "gone", 1)  # the next message starts a new conversation
+    assert stored_rows(store, "gone") == 4
