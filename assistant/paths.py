@@ -11,7 +11,6 @@ DOMAIN = PROJECT_ROOT / "domain.yml"
 ANSWER_SOURCES = PROJECT_ROOT / "data" / "answer_sources.yml"
 TRAINING_DATA = PROJECT_ROOT / "data" / "nlu.yml"
 ENTITY_PATTERNS = PROJECT_ROOT / "spacy_pipeline" / "entity_patterns.jsonl"
-SOURCE_DOCUMENT = PROJECT_ROOT / "source" / "endoscopic-spine-surgery.txt"
 # What the running assistant writes (conversations, logs, secrets): private to its user.
 VAR = Path(os.environ.get("ASSISTANT_VAR") or PROJECT_ROOT / "var")
 # Real patient text, verbatim from public pages, with each page group's split (assistant/corpus.py).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -22,12 +21,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from assistant import paths
+
 FILES = {
-    "page": (PROJECT_ROOT / "webchat" / "index.html", "text/html; charset=utf-8"),
-    "embed": (PROJECT_ROOT / "webchat" / "embed.js", "application/javascript; charset=utf-8"),
+    "page": (paths.PROJECT_ROOT / "webchat" / "index.html", "text/html; charset=utf-8"),
+    "embed": (paths.PROJECT_ROOT / "webchat" / "embed.js", "application/javascript; charset=utf-8"),
     "widget": (
-        PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js",
+        paths.PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js",
         "application/javascript; charset=utf-8",
     ),
 }

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict
 
 from assistant import paths
 
@@ -32,14 +32,14 @@ def is_production(env: Dict[str, str]) -> bool:
     return env.get("ASSISTANT_PROFILE", "") == "production"
 
 
-def profile(env: Dict[str, str]) -> Tuple[str, Dict[str, str]]:
-    """The endpoints file of the profile `env` selects, and settings to add to the environment;
-    stops with the names of missing variables."""
+def profile(env: Dict[str, str]) -> str:
+    """The endpoints file of the profile `env` selects; stops with the names of missing
+    variables."""
     if not is_production(env):
-        return str(EMBEDDED_ENDPOINTS), {}
+        return str(EMBEDDED_ENDPOINTS)
     missing = [name for name in PRODUCTION_VARIABLES if not env.get(name)]
     if missing:
         raise SystemExit(
             f"ERROR: ASSISTANT_PROFILE=production needs {', '.join(missing)} (README, Production)."
         )
-    return str(PRODUCTION_ENDPOINTS), {}
+    return str(PRODUCTION_ENDPOINTS)

@@ -30,8 +30,7 @@ def main() -> int:
     parser.add_argument("--days", type=float, required=True, help="delete what is older than this")
     parser.add_argument("--endpoints", help="default: the profile's (ASSISTANT_PROFILE)")
     args = parser.parse_args()
-    endpoints, derived = profile(dict(os.environ))
-    os.environ.update(derived)  # where the review queue is
+    endpoints = profile(dict(os.environ))
     args.endpoints = args.endpoints or endpoints
     if args.days < 0:
         parser.error("--days must be 0 or more")

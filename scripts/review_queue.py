@@ -23,7 +23,7 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="a SQLite file (default: REVIEW_DB_URL, REVIEW_DB, var/)")
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
-    os.environ.update(profile(dict(os.environ))[1])  # the production profile's queue is in PostgreSQL
+    profile(dict(os.environ))  # the production profile's queue (PostgreSQL) needs its variables
     rows = review_queue.rows(args.db)
     where = args.db or "the review queue"
     if not rows:

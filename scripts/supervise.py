@@ -169,8 +169,7 @@ def main() -> int:
     env = dict(os.environ)
     for warning in configuration_warnings(env):
         print(warning, file=sys.stderr)
-    endpoints, derived = profile(env)
-    env.update(derived)
+    endpoints = profile(env)
     args.endpoints = args.endpoints or endpoints
     if args.mode == "check-config":
         return 0
