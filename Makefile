@@ -9,7 +9,7 @@ RASA        := $(BIN)/rasa
 SPACY_MODEL := build/spacy/en_spine_faq
 MODEL       := models/spine-faq.tar.gz
 WIDGET      := node_modules/rasa-webchat/lib/index.js
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml) \
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml corpus/*/*/*/*.yml) \
                    safety/data/red_flags.yml $(SPACY_MODEL)/meta.json
 CODE        := assistant actions nlu safety stores rasa_patches connectors spacy_pipeline scripts tests
 # The end-to-end tests that also run through the local cluster (HAProxy, two nodes, PostgreSQL, Redis).

@@ -7,9 +7,10 @@ and its post, or a thread's pages, never land in two splits), and each group's s
 in corpus/real/pages.yml when its first row arrives, before any model sees it (`assign_split`).
 Models train on `train`, thresholds and patterns are chosen on `dev`, and `test` is only reported.
 
-corpus/written/ holds what we wrote (`written_safety_sets`): sets named safety_blind_* were
-written without seeing the detector and are never trained or tuned on; the others are training
-data for the urgency classifier and tuning sets for the patterns.
+corpus/written/ holds what we wrote. Its safety sets (`written_safety_sets`) say by their folder
+what they are: corpus/written/safety/blind/ were written without seeing the detector and are
+never trained or tuned on; corpus/written/safety/tuned/ are training data for the urgency
+classifier and tuning sets for the patterns.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ SPLITS = ("train", "dev", "test")
 SPLIT_BOUNDS = (("test", 0.35), ("dev", 0.55), ("train", 1.0))
 OUT_OF_SCOPE = "out_of_scope"
 LEVELS = ("emergency", "same_day", "not_urgent")
+WRITTEN_SAFETY = paths.WRITTEN_TEXT / "safety"
 LOOKALIKE_KINDS = ("resolved", "hypothetical", "expected", "worry", "before_op", "question", "other")
 # Hosts where many unrelated people write (forums, Q&A sites): there a page group is one thread;
 # elsewhere (blogs, clinics' sites) it is the whole site.
@@ -132,10 +135,7 @@ class WrittenSafetySet:
     emergency: Tuple[str, ...]
     same_day: Tuple[str, ...]
     not_urgent: Tuple[str, ...]
-
-    @property
-    def blind(self) -> bool:
-        return self.name.startswith("safety_blind")
+    blind: bool  # written without seeing the detector, never tuned on (corpus/written/safety/blind/)
 
     @property
     def urgent(self) -> Tuple[str, ...]:
@@ -146,9 +146,17 @@ class WrittenSafetySet:
         return [(t, level) for level in LEVELS for t in getattr(self, level)]
 
 
+def written_safety_set_files() -> List[Path]:
+    """corpus/written/safety/tuned/*.yml (we tune on them), then .../blind/*.yml (we never do)."""
+    return [path for folder in ("tuned", "blind") for path in sorted((WRITTEN_SAFETY / folder).glob("*.yml"))]
+
+
 def written_safety_sets() -> List[WrittenSafetySet]:
     sets = []
-    for path in sorted(paths.WRITTEN_TEXT.glob("safety_*.yml")):
+    for path in written_safety_set_files():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        sets.append(WrittenSafetySet(path.stem, *(tuple(data.get(level) or ()) for level in LEVELS)))
+        levels = (tuple(data.get(level) or ()) for level in LEVELS)
+        sets.append(
+            WrittenSafetySet(f"{path.parent.name}/{path.stem}", *levels, blind=path.parent.name == "blind")
+        )
     return sets

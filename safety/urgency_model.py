@@ -170,7 +170,7 @@ def training_files() -> List[Path]:
         paths.REAL_PAGES,
         paths.REAL_SYMPTOMS,
         paths.REAL_QUESTIONS,
-        *sorted(paths.WRITTEN_TEXT.glob("safety_*.yml")),
+        *corpus.written_safety_set_files(),
     ]
 
 

@@ -174,6 +174,6 @@ def test_every_red_flag_has_reports_in_our_safety_sets(matcher):
     }
     without = sorted(set(matcher.levels) - found)
     assert not without, (
-        f"red flags with no report in corpus/written/safety_*.yml (not blind): {without}; add messages that "
+        f"red flags with no report in corpus/written/safety/tuned/: {without}; add messages that "
         "describe them, under their level, and look-alikes under not_urgent"
     )
