@@ -28,13 +28,13 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: train $(WIDGET) ## set up, train if needed, start the assistant on http://localhost:5005 (kept running)
-	$(BIN)/python -m scripts.supervise run
+	$(BIN)/python -m scripts.runtime.supervise run
 
 shell: train ## chat with the assistant in the terminal (rasa shell)
-	$(BIN)/python -m scripts.supervise shell
+	$(BIN)/python -m scripts.runtime.supervise shell
 
 cluster: train $(WIDGET) ## the production profile on this machine: HAProxy, two nodes, PostgreSQL, Redis
-	$(BIN)/python -m scripts.cluster
+	$(BIN)/python -m scripts.runtime.cluster
 
 test: train $(WIDGET) ## set up, train if needed, run the whole test suite (unit, end to end, cluster)
 	$(MAKE) --no-print-directory validate
@@ -52,17 +52,17 @@ lint: install ## ruff (lint and format) and mypy over the code
 	$(BIN)/mypy
 
 review: install ## the most frequent unanswered questions, for curators
-	$(BIN)/python -m scripts.review_queue
+	$(BIN)/python -m scripts.operations.review_queue
 
 purge: install ## delete conversations and review-queue rows older than DAYS days: make purge DAYS=30
 	@test -n "$(DAYS)" || { echo "Say how old: make purge DAYS=30" >&2; exit 2; }
-	$(BIN)/python -m scripts.purge --days "$(DAYS)" $(if $(ENDPOINTS),--endpoints "$(ENDPOINTS)")
+	$(BIN)/python -m scripts.operations.purge --days "$(DAYS)" $(if $(ENDPOINTS),--endpoints "$(ENDPOINTS)")
 
 eval: train ## cross-validation, test-set and safety scores, confusion matrix: reports/
-	$(BIN)/python -m scripts.evaluate
+	$(BIN)/python -m scripts.lab.evaluate
 
 bench: train $(WIDGET) ## ours vs stock Rasa through REST: latency, throughput, memory (SMOKE=1: quick check)
-	$(BIN)/python -m scripts.bench $(if $(SMOKE),--smoke)
+	$(BIN)/python -m scripts.lab.bench $(if $(SMOKE),--smoke)
 
 install: $(VENV)/.installed $(WIDGET)
 

@@ -155,8 +155,9 @@ def written_safety_sets() -> List[WrittenSafetySet]:
     sets = []
     for path in written_safety_set_files():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        levels = (tuple(data.get(level) or ()) for level in LEVELS)
+        emergency, same_day, not_urgent = (tuple(data.get(level) or ()) for level in LEVELS)
+        name = f"{path.parent.name}/{path.stem}"
         sets.append(
-            WrittenSafetySet(f"{path.parent.name}/{path.stem}", *levels, blind=path.parent.name == "blind")
+            WrittenSafetySet(name, emergency, same_day, not_urgent, blind=path.parent.name == "blind")
         )
     return sets

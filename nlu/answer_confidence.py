@@ -12,7 +12,7 @@ The chosen intent carries the confidence the decision was made on. The action se
 decision (it never sees the threshold). When the classifier's best is `report_urgent_symptom`, the
 safety layers after this one (red_flag_detector.py) confirm it or drop it; for the second case the
 decision without it is kept on the message (ANSWER_IF_NOT_URGENT), so that it too is made here.
-Both values are chosen on the real dev split (python -m scripts.real_text_lab answers).
+Both values are chosen on the real dev split (python -m scripts.lab.real_text_lab answers).
 """
 
 from __future__ import annotations

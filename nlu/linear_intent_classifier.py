@@ -1,7 +1,7 @@
 """The intent classifier: a multinomial logistic regression over the message's features (the
 count featurizers' word lemmas and character n-grams, and the sentence encoder's vector).
 
-Chosen over DIET on the real dev split (python -m scripts.real_text_lab answers, and ... diet for
+Chosen over DIET on the real dev split (python -m scripts.lab.real_text_lab answers, and ... diet for
 DIET on the same features and data): on real patients' questions the linear model ranks the right
 answer first more often, its probabilities suit the answer threshold better
 (nlu/answer_confidence.py: fewer wrong answers at the same right ones), and the whole model

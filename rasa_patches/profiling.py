@@ -1,5 +1,5 @@
 """Timers wrapped around Rasa's methods for the bench's profile of one turn
-(scripts/bench/profile_turn.py). Never installed by `install()`: only the profiler calls these, in
+(scripts/lab/bench/profile_turn.py). Never installed by `install()`: only the profiler calls these, in
 its own process."""
 
 from __future__ import annotations

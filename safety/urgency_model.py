@@ -9,7 +9,7 @@ reads the whole message and each sentence together: the whole message's vector, 
 sentence's (where a story says how it ended: "then it went away"), and the mean and the maximum
 over the sentences (one sentence of a long story can be the emergency). On the real dev split
 this read look-alikes better than taking the most urgent sentence alone (the lab's figures:
-scripts/real_text_lab.py). Its two thresholds are chosen on the real dev split, recall first,
+scripts/lab/real_text_lab.py). Its two thresholds are chosen on the real dev split, recall first,
 and live in config.yml.
 
 No Rasa here: nlu/urgency_classifier.py runs it in the Rasa server; tests and the lab use
@@ -63,7 +63,7 @@ def tells_something(text: str) -> bool:
     classifier reads stories; a message that only asks ("Could I get an infection?") is the
     patterns' to read (they know "is it normal to have a fever of 39 since the op?" is a report).
     On the real dev split this rule keeps urgent recall and cuts real questions escalated from
-    0.057 to 0.008 (scripts/real_text_lab.py)."""
+    0.057 to 0.008 (scripts/lab/real_text_lab.py)."""
     if len(_WORD.findall(text or "")) < MIN_REPORT_WORDS:
         return False
     parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]

@@ -1,5 +1,5 @@
 """Fixtures for every test: the domain as the action server receives it, a Tracker plus a
-CollectingDispatcher for the actions, and the local cluster (scripts/cluster.py) for the tests
+CollectingDispatcher for the actions, and the local cluster (scripts/runtime/cluster.py) for the tests
 that run through it (`--cluster`). (One server: tests/e2e/conftest.py.)"""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """PostgreSQL, Redis, two nodes and HAProxy on free ports, as `make cluster` starts them."""
     import glob
 
-    from scripts.cluster import LocalCluster, Ports
+    from scripts.runtime.cluster import LocalCluster, Ports
     from tests.helpers import CLINIC_ENV
 
     missing = [p for p in CLUSTER_PROGRAMS if not shutil.which(p, path="/usr/sbin:/usr/bin:/sbin:/bin")]

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List
 
 import requests
 
-from scripts.supervise import SERVER_DEFAULTS
+from scripts.runtime.supervise import SERVER_DEFAULTS
 from tests.helpers import CLINIC_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -267,10 +267,10 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
 
 
 class ClusterStack(Stack):
-    """The same tests, through the local cluster (scripts/cluster.py): HAProxy in front of two
+    """The same tests, through the local cluster (scripts/runtime/cluster.py): HAProxy in front of two
     nodes, PostgreSQL and Redis. Only what differs from one server is overridden."""
 
-    def __init__(self, cluster: Any) -> None:  # a scripts.cluster.LocalCluster, started
+    def __init__(self, cluster: Any) -> None:  # a scripts.runtime.cluster.LocalCluster, started
         self.cluster = cluster
         self.workdir = cluster.home
         self.token = cluster.secrets["RASA_API_TOKEN"]

@@ -1,4 +1,4 @@
-"""The production profile with real servers (scripts/cluster.py): HAProxy in front of two nodes
+"""The production profile with real servers (scripts/runtime/cluster.py): HAProxy in front of two nodes
 (a Rasa server and its action server each), PostgreSQL and Redis.
 
 - Each conversation stays on one Rasa server (every message records which server handled it).

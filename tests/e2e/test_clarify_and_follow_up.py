@@ -99,7 +99,7 @@ def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
     stack.rest(sender, "my name is Jane Smith and I want to know the parking fees")
     out = subprocess.run(
         # `make review`, with the stack's settings; every question, not only the most frequent
-        [sys.executable, "-m", "scripts.review_queue", "--top", "1000"],
+        [sys.executable, "-m", "scripts.operations.review_queue", "--top", "1000"],
         cwd=PROJECT_ROOT,
         env=stack.env,
         capture_output=True,

@@ -3,7 +3,7 @@ from public pages) sent over REST to the running servers, each in a new conversa
 reply read as the patient reads it (tests/outcomes.py). The test split gates; dev is printed
 beside it (thresholds were chosen on it, so it flatters), with its misses: the test split's stay
 unread, so that nobody tunes on them. Then 5-fold cross-validation grouped by page over the real
-train and dev rows (scripts/real_text_lab.py). Sets we wrote are reported by test_nlu_quality.py
+train and dev rows (scripts/lab/real_text_lab.py). Sets we wrote are reported by test_nlu_quality.py
 and test_safety.py, labelled as written by us.
 """
 
@@ -93,7 +93,7 @@ def test_cross_validation_grouped_by_page(capsys):
     """Five folds over the real train and dev pages: each fold's pages left out of training and
     measured. The gates are floors under the means first taken (2026-12-07, before the last 217
     rows: right 0.772, urgent escalated 0.961, emergency first 0.856)."""
-    from scripts.real_text_lab import Featurized, cross_validation
+    from scripts.lab.real_text_lab import Featurized, cross_validation
 
     with capsys.disabled():
         print("\n5-fold cross-validation grouped by page, real train + dev rows:")

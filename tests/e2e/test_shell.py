@@ -25,7 +25,7 @@ def test_make_shell_answers_with_the_disclaimer_and_quits(tmp_path):
         sys.executable,
         [
             "-m",
-            "scripts.supervise",
+            "scripts.runtime.supervise",
             "shell",
             "--endpoints",
             str(endpoints),

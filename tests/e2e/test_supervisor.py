@@ -1,4 +1,4 @@
-"""`make run` as a clinic runs it (scripts/supervise.py): both servers on loopback, a server
+"""`make run` as a clinic runs it (scripts/runtime/supervise.py): both servers on loopback, a server
 killed with -9 is started again and conversations go on, logs are appended and private."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def supervised(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "scripts.supervise",
+            "scripts.runtime.supervise",
             "run",
             "--rasa-port",
             str(rasa_port),

@@ -768,8 +768,10 @@ def test_kustomize_renders_valid_resources_whose_references_resolve(no_network):
 
 
 def test_the_rasa_pods_get_the_server_defaults_make_run_sets():
-    from scripts.supervise import SERVER_DEFAULTS
+    from scripts.runtime.supervise import SERVER_DEFAULTS
 
     rasa = container(statefulset(), "rasa")
     for name, value in SERVER_DEFAULTS.items():
-        assert env_value(rasa, name) == value, f"{name} differs from scripts/supervise.py SERVER_DEFAULTS"
+        assert env_value(rasa, name) == value, (
+            f"{name} differs from scripts/runtime/supervise.py SERVER_DEFAULTS"
+        )

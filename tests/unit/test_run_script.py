@@ -15,7 +15,7 @@ def check_config(**env: str) -> str:
     environment = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     environment.update(env)
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.supervise", "check-config"],
+        [sys.executable, "-m", "scripts.runtime.supervise", "check-config"],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,

@@ -1,8 +1,8 @@
-"""`make eval` (python -m scripts.evaluate): how well the assistant understands patients, written
+"""`make eval` (python -m scripts.lab.evaluate): how well the assistant understands patients, written
 to reports/ (not committed).
 
 - 3-fold cross-validation on the training data, and the curve it gives of right / wrong /
-  deflected for each answer threshold and ambiguity margin (scripts/calibration.py), with the
+  deflected for each answer threshold and ambiguity margin (scripts/lab/calibration.py), with the
   setting it recommends beside the one in config.yml
 - the held-out FAQ test set: per-intent precision/recall and the confusion matrix (PNG)
 - what a patient would get: right section / wrong answer / deflected, per section, on the
@@ -26,7 +26,7 @@ from assistant import content, paths, settings
 from assistant.content import nlu_examples
 from assistant.corpus import written_safety_sets
 from assistant.names import NOT_ANSWERED_INTENTS, URGENCY_ENTITY, URGENT_INTENT
-from scripts import calibration
+from scripts.lab import calibration
 from tests.safety_sets import measure
 
 ROOT = paths.PROJECT_ROOT

@@ -2,7 +2,7 @@
 webhook (latency, throughput, memory, start-up, where the time of a turn goes), written to
 reports/bench.json and reports/bench.md. A benchmark, not a test: it asserts no timings.
 
-- __main__.py runs it all (`python -m scripts.bench [--smoke]`)
+- __main__.py runs it all (`python -m scripts.lab.bench [--smoke]`)
 - plan.py: how much load each mode sends
 - load.py: the conversations and the asynchronous REST load
 - servers.py: starting, watching and stopping the servers of each system

@@ -13,7 +13,7 @@ import yaml
 from rasa.shared.utils.io import read_yaml
 from rasa.utils.endpoints import EndpointConfig
 
-from scripts.profile import profile
+from scripts.runtime.profile import profile
 from stores import review_queue
 from stores.tracker_store import PatientTrackerStore
 

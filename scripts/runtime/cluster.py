@@ -1,13 +1,13 @@
 """`make cluster`: the production profile on this machine, with real servers from Debian's
 packages, all on loopback: PostgreSQL (the tracker store and the review queue), Redis (the lock
 store, replayed-SMS ids), two nodes, each started the way the README's "Production" section says
-(`ASSISTANT_PROFILE=production` and `python -m scripts.supervise run`: a Rasa server and its action
+(`ASSISTANT_PROFILE=production` and `python -m scripts.runtime.supervise run`: a Rasa server and its action
 server), and HAProxy in front (deploy/haproxy.cfg). Ctrl-C (or SIGTERM) stops everything.
 
 The tests (tests/cluster/) start the same cluster on free ports and stop, kill and restart its
 parts. Needs the Debian packages postgresql, redis-server and haproxy (`.ci/run` installs them).
 
-Usage: python -m scripts.cluster [--dir var/cluster] [--proxy-port 8080]
+Usage: python -m scripts.runtime.cluster [--dir var/cluster] [--proxy-port 8080]
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ class LocalCluster:
             [
                 sys.executable,
                 "-m",
-                "scripts.supervise",
+                "scripts.runtime.supervise",
                 "run",
                 "--rasa-port",
                 str(self.ports.rasa[index]),

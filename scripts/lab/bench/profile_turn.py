@@ -11,7 +11,7 @@ the benchmark's mix of messages through `Agent.handle_message`, twice:
 Our channels hand a message to Rasa through `connectors.inbound.hand_over` when it exists (it
 sets what a turn reads): so does this, for our model, to time what the REST channel runs.
 
-Usage: python -m scripts.bench.profile_turn --label ours --model M --endpoints E --messages 100
+Usage: python -m scripts.lab.bench.profile_turn --label ours --model M --endpoints E --messages 100
        --out result.json [--prof result.prof] [--via-channel]
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, DefaultDict, Dict, List, Tuple
 
 from rasa_patches.profiling import TIMERS, time_coroutine, time_function, time_graph_nodes
-from scripts.bench.load import Step, profile_messages, text_for
+from scripts.lab.bench.load import Step, profile_messages, text_for
 
 WARM_UP_MESSAGES = 5
 PARTS = ["nlu", "policy", "action_server", "tracker_retrieve", "tracker_save"]

@@ -11,7 +11,7 @@
   (deploy/endpoints.production.yml), so that several servers can share the work behind a proxy;
   the variables it needs must be set (README, "Production"), or it stops with their names.
 
-Usage: python -m scripts.supervise [run | shell | check-config]
+Usage: python -m scripts.runtime.supervise [run | shell | check-config]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from assistant import paths
-from scripts.profile import profile
+from scripts.runtime.profile import profile
 
 BIN = Path(sys.executable).parent
 LOG_BYTES, LOG_BACKUPS = 10 * 1024 * 1024, 5

@@ -3,7 +3,7 @@
 Every custom action domain.yml lists is a rasa-sdk Action that sends one message: the response
 `utter_<intent of the latest message>` when the domain has one (else `utter_default`, else a
 generic sentence), with the disclaimer of `utter_disclaimer` appended. Served by rasa-sdk's own
-server: `python -m rasa_sdk --actions scripts.bench.baseline_actions --port 5055`.
+server: `python -m rasa_sdk --actions scripts.lab.bench.baseline_actions --port 5055`.
 """
 
 from __future__ import annotations

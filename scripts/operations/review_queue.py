@@ -10,7 +10,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from scripts.profile import profile
+from scripts.runtime.profile import profile
 from stores import review_queue
 
 

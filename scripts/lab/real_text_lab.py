@@ -1,10 +1,10 @@
 """The lab for real patient text: choosing the classifiers' settings and thresholds on the real dev
 split, and cross-validation grouped by page. Never reads the test split.
 
-    python -m scripts.real_text_lab answers   # intent classifier settings, answer threshold/margin
-    python -m scripts.real_text_lab diet      # DIET (the previous classifier) on the same dev split
-    python -m scripts.real_text_lab urgency   # urgency thresholds (recall first)
-    python -m scripts.real_text_lab folds     # 5-fold cross-validation grouped by page (train+dev)
+    python -m scripts.lab.real_text_lab answers   # intent classifier settings, answer threshold/margin
+    python -m scripts.lab.real_text_lab diet      # DIET (the previous classifier) on the same dev split
+    python -m scripts.lab.real_text_lab urgency   # urgency thresholds (recall first)
+    python -m scripts.lab.real_text_lab folds     # 5-fold cross-validation grouped by page (train+dev)
 
 Each works on the trained model (models/spine-faq.tar.gz) and its featurizers: messages are
 featurized once by the model's own graph, then the classifiers are refit here exactly as the

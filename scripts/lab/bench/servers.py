@@ -1,6 +1,6 @@
 """Starting, watching and stopping the servers of each system, each in a temporary directory.
 
-- Ours: exactly as `make run` starts them (`python -m scripts.supervise run`), with a private
+- Ours: exactly as `make run` starts them (`python -m scripts.runtime.supervise run`), with a private
   ASSISTANT_VAR and SQLite tracker store; the server pids come from the supervisor's pid files.
 - The baseline: rasa-sdk's own action server with baseline_actions.py, and `rasa run` with the
   stock endpoints (in-memory tracker store) apart from the action endpoint, and the stock REST
@@ -23,7 +23,7 @@ from typing import Dict, List
 import requests
 
 from assistant import paths
-from scripts.cluster import free_port, http_ok, stop_group, wait_for
+from scripts.runtime.cluster import free_port, http_ok, stop_group, wait_for
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 300.0
@@ -180,7 +180,7 @@ class Ours(System):
         text = original.replace('db: "var/tracker.db"', f'db: "{db}"')
         if str(db) not in text:
             raise RuntimeError(
-                'endpoints.yml no longer has `db: "var/tracker.db"`: see scripts/bench/servers.py'
+                'endpoints.yml no longer has `db: "var/tracker.db"`: see scripts/lab/bench/servers.py'
             )
         path.write_text(text, encoding="utf-8")
         return path
@@ -193,7 +193,7 @@ class Ours(System):
             [
                 str(BIN / "python"),
                 "-m",
-                "scripts.supervise",
+                "scripts.runtime.supervise",
                 "run",
                 "--rasa-port",
                 str(self.rasa_port),
@@ -280,7 +280,7 @@ class Baseline(System):
                 "-m",
                 "rasa_sdk",
                 "--actions",
-                "scripts.bench.baseline_actions",
+                "scripts.lab.bench.baseline_actions",
                 "--port",
                 str(self.action_port),
             ],

@@ -1,4 +1,4 @@
-"""`make bench` (python -m scripts.bench [--smoke]): run the whole benchmark and write the report.
+"""`make bench` (python -m scripts.lab.bench [--smoke]): run the whole benchmark and write the report.
 
 One system at a time, so that they do not compete for the CPUs: the baseline model (trained or
 from build/bench/), our servers (load at each concurrency, the long conversation, memory, then the
@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from assistant import paths
-from scripts.bench import baseline, load, report
-from scripts.bench.plan import FULL, SMOKE, Level, Plan
-from scripts.bench.servers import (
+from scripts.lab.bench import baseline, load, report
+from scripts.lab.bench.plan import FULL, SMOKE, Level, Plan
+from scripts.lab.bench.servers import (
     MAKE_ENV,
     Baseline,
     Ours,
@@ -143,7 +143,7 @@ def run_profile(
     args = [
         sys.executable,
         "-m",
-        "scripts.bench.profile_turn",
+        "scripts.lab.bench.profile_turn",
         "--label",
         label,
         "--model",
@@ -231,7 +231,7 @@ def cluster_missing() -> List[str]:
 
 def measure_cluster(plan: Plan, home: Path, run_id: str) -> Dict[str, Any]:
     """Concurrency through HAProxy in front of two nodes (PostgreSQL, Redis), as `make cluster`."""
-    from scripts.cluster import NODES, LocalCluster, Ports
+    from scripts.runtime.cluster import NODES, LocalCluster, Ports
 
     data: Dict[str, Any] = {"topology": f"HAProxy, {NODES} nodes, PostgreSQL, Redis"}
     extra = {**clinic_env(), "REVIEW_DB": str(home / "unused-review.db")}
@@ -321,11 +321,11 @@ def main() -> int:
         f"{trained.path.relative_to(ROOT)} ({'from the cache' if trained.cached else 'trained in this run'}, "
         f"on {trained.meta['trained_at']}); "
         "`rasa run` with the stock REST channel and in-memory tracker store, and a rasa-sdk action server "
-        "replying with `utter_<intent>` + the disclaimer (scripts/bench/baseline_actions.py)"
+        "replying with `utter_<intent>` + the disclaimer (scripts/lab/bench/baseline_actions.py)"
     )
     notes.append(
-        "ours: `python -m scripts.supervise run` with a temporary ASSISTANT_VAR and SQLite tracker store, "
-        "REST_API_KEY and RASA_API_TOKEN set, the clinic settings of tests/helpers.py"
+        "ours: `python -m scripts.runtime.supervise run` with a temporary ASSISTANT_VAR and SQLite "
+        "tracker store, REST_API_KEY and RASA_API_TOKEN set, the clinic settings of tests/helpers.py"
     )
     levels = ", ".join(
         f"c={lv.concurrency}: {lv.conversations} conversations x {lv.turns} turns" for lv in plan.levels
@@ -370,8 +370,9 @@ def main() -> int:
             try:
                 results["cluster"] = measure_cluster(plan, home / "cluster", run_id)
                 notes.append(
-                    f"production profile: `scripts.cluster.LocalCluster` on free ports, ready (PostgreSQL "
-                    f"to the first reply through HAProxy) in {results['cluster']['ready_seconds']} s"
+                    "production profile: `scripts.runtime.cluster.LocalCluster` on free ports, ready "
+                    "(PostgreSQL to the first reply through HAProxy) in "
+                    f"{results['cluster']['ready_seconds']} s"
                 )
             except (RuntimeError, SystemExit, OSError, subprocess.SubprocessError) as error:
                 failures.append(f"the cluster part failed: {str(error)[:2000]}")

@@ -1,6 +1,6 @@
 """Choosing when to answer: cross-validated intent rankings on our training data, and the curve
 of right / wrong / deflected they give for each answer threshold and ambiguity margin of
-nlu/answer_confidence.py. Used by `make eval` (scripts/evaluate.py)."""
+nlu/answer_confidence.py. Used by `make eval` (scripts/lab/evaluate.py)."""
 
 from __future__ import annotations
 

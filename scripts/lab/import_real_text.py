@@ -1,6 +1,6 @@
 """Add collected rows of real patient text to corpus/real/ (curators' tool).
 
-    python -m scripts.import_real_text ROWS.jsonl [ROWS.jsonl ...]
+    python -m scripts.lab.import_real_text ROWS.jsonl [ROWS.jsonl ...]
 
 Each input row is a JSON object: kind "question" (text, url, answer, sections) or "symptom"
 (text, url, level, why, lookalike). Beside each ROWS.jsonl, ROWS.excerpts.jsonl holds the page
