@@ -211,7 +211,7 @@ def string_constants(path: Path) -> Set[str]:
 def our_files(package: str) -> List[Path]:
     """A package's modules, or one module ("stores/review_queue.py": what an image copies)."""
     path = PROJECT_ROOT / package
-    return [path] if path.suffix == ".py" else sorted(path.glob("*.py"))
+    return [path] if path.suffix == ".py" else sorted(path.rglob("*.py"))
 
 
 def names_in_our_package(package: str) -> Set[str]:
