@@ -11,7 +11,7 @@ MODEL       := models/spine-faq.tar.gz
 WIDGET      := node_modules/rasa-webchat/lib/index.js
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpus/*/*.yml corpus/*/*/*/*.yml) \
                    safety/data/red_flags.yml $(SPACY_MODEL)/meta.json
-CODE        := assistant actions nlu safety stores rasa_patches connectors spacy_pipeline scripts tests
+CODE        := assistant actions nlu safety stores rasa_patches channels spacy_pipeline scripts tests
 # The end-to-end tests that also run through the local cluster (HAProxy, two nodes, PostgreSQL, Redis).
 THROUGH_CLUSTER := $(addprefix tests/e2e/test_,conversations.py twilio_sms.py webchat_socketio.py \
                    webchat_browser.py never_silent.py privacy.py clarify_and_follow_up.py)

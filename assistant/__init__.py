@@ -10,5 +10,5 @@
   history.py   how much of a conversation a turn reads
 
 Nothing here does I/O at import, and nothing here imports the action server (actions/), the Rasa
-server's components (nlu/) or the channels (connectors/): they all import from here.
+server's components (nlu/) or the channels (channels/): they all import from here.
 """

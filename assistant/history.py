@@ -16,5 +16,5 @@ import contextvars
 # About 15 turns (a turn is usually 4 events: the message, the action, the reply, listening).
 RECENT_EVENTS = 60
 
-# Set by our channels (connectors/) while they hand a patient's message to Rasa.
+# Set by our channels (channels/) while they hand a patient's message to Rasa.
 reading_recent_history = contextvars.ContextVar("reading_recent_history", default=False)

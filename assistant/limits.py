@@ -1,4 +1,4 @@
-"""Every limit on what a client may send, in one place. Our channels (connectors/) apply them
+"""Every limit on what a client may send, in one place. Our channels (channels/) apply them
 before a message reaches NLU, so that one oversized or malformed request cannot slow the
 assistant down for every other patient."""
 

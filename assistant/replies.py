@@ -10,7 +10,7 @@ the action server cannot answer), so that
   in the same message (channels split messages on blank lines, so lines are joined by single
   line breaks). A channel that places something between them (SMS: numbered choices) joins the
   parts; it never searches the text for the disclaimer;
-- choices are buttons; each channel renders them (connectors/: buttons on the web, numbered
+- choices are buttons; each channel renders them (channels/: buttons on the web, numbered
   options by SMS) and its line breaks;
 - `kind` (and for answers `answer_key` and `sections`, for urgent guidance `urgency` and
   `red_flags`, for unanswerable input `input_problem`) travel as metadata: the audit trail in

@@ -37,7 +37,7 @@ COPY nlu/ nlu/
 COPY safety/ safety/
 COPY stores/ stores/
 COPY rasa_patches/ rasa_patches/
-COPY connectors/ connectors/
+COPY channels/ channels/
 COPY spacy_pipeline/ spacy_pipeline/
 COPY data/ data/
 COPY source/ source/

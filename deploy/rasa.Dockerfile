@@ -53,7 +53,7 @@ COPY nlu/ nlu/
 COPY safety/ safety/
 COPY stores/ stores/
 COPY rasa_patches/ rasa_patches/
-COPY connectors/ connectors/
+COPY channels/ channels/
 COPY spacy_pipeline/ spacy_pipeline/
 COPY data/ data/
 COPY source/ source/
@@ -62,7 +62,7 @@ COPY scripts/ scripts/
 COPY deploy/endpoints.production.yml deploy/endpoints.production.yml
 RUN python -m pip install --no-deps --no-build-isolation -e . \
  && python -m spacy_pipeline.build build/spacy/en_spine_faq \
- && python -m compileall -q assistant actions nlu safety stores rasa_patches connectors spacy_pipeline scripts
+ && python -m compileall -q assistant actions nlu safety stores rasa_patches channels spacy_pipeline scripts
 
 COPY --from=widget /widget/node_modules/rasa-webchat/lib/index.js node_modules/rasa-webchat/lib/index.js
 # Trained beforehand by `make train`: the build fails here if it is missing.

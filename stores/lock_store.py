@@ -13,7 +13,7 @@ step that decides who holds a lock is one Lua script, which Redis runs atomicall
 
 Messages of a conversation are served in the order they arrived (first in, first out), as with
 Rasa's in-memory lock. Redis being unreachable raises, and the channel gives the patient the
-"unavailable" reply (connectors/).
+"unavailable" reply (channels/).
 """
 
 from __future__ import annotations

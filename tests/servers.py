@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import requests
 
+from scripts.processes import free_port, stop_group, wait_for
 from scripts.runtime.supervise import SERVER_DEFAULTS
 from tests.helpers import CLINIC_ENV
 
@@ -24,12 +23,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = PROJECT_ROOT / "models" / "spine-faq.tar.gz"
 START_TIMEOUT_SECONDS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(**extra: str) -> Dict[str, str]:
@@ -43,22 +36,6 @@ def server_env(**extra: str) -> Dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-def wait_until(
-    check, what: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_SECONDS
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited during start-up; log:\n{log.read_text()[-3000:]}")
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{what} did not start within {timeout}s; log:\n{log.read_text()[-3000:]}")
 
 
 class Stack:
@@ -115,11 +92,12 @@ class Stack:
             [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
             "action-server.log",
         )
-        wait_until(
+        wait_for(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
             "action server",
             self.actions,
             self.workdir / "action-server.log",
+            START_TIMEOUT_SECONDS,
         )
 
     def start_rasa(self) -> None:
@@ -141,7 +119,7 @@ class Stack:
             ],
             "rasa-server.log",
         )
-        wait_until(
+        wait_for(
             lambda: (
                 requests.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
                 .json()
@@ -150,17 +128,12 @@ class Stack:
             "rasa server",
             self.rasa,
             self.workdir / "rasa-server.log",
+            START_TIMEOUT_SECONDS,
         )
 
     @staticmethod
     def _stop(process: subprocess.Popen | None) -> None:
-        if process and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_group(process, timeout=20)
 
     def stop_actions(self) -> None:
         self._stop(self.actions)

@@ -19,29 +19,21 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
 from assistant import paths
+from scripts.processes import free_port, http_ok, port_open, stop_group, wait_for
 
 NODES = 2
-START_TIMEOUT_SECONDS = 300.0
 HAPROXY_CONFIG = paths.PROJECT_ROOT / "deploy" / "haproxy.cfg"
 PRODUCTION_ENDPOINTS = paths.PROJECT_ROOT / "deploy" / "endpoints.production.yml"
 PACKAGES = "postgresql redis-server haproxy"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def postgres_bin() -> Path:
@@ -56,46 +48,6 @@ def require(program: str) -> str:
     if not path:
         raise SystemExit(f"{program} is not installed: apt-get install {PACKAGES}")
     return path
-
-
-def wait_for(check, what: str, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what} stopped during start-up:\n{tail}")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{what} did not start within {START_TIMEOUT_SECONDS:.0f} s")
-
-
-def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-    """Stop a process started in a session of its own, and its group: `sig`, then SIGKILL."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as reply:
-        return bool(reply.status == 200)
-
-
-def port_open(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
 
 
 @dataclass

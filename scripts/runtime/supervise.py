@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from assistant import paths
+from scripts.processes import stop_group
 from scripts.runtime.profile import profile
 
 BIN = Path(sys.executable).parent
@@ -127,12 +128,7 @@ class Server:
 
     def stop(self) -> None:
         self.stopping = True
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process, timeout=20)
 
 
 # Set for the servers unless the environment says otherwise. Sanic's listen backlog defaults

@@ -12,8 +12,8 @@ from actions.topics import ActionShowTopics
 from actions.urgent import ActionUrgent
 from assistant import content, settings
 from assistant.replies import Kind
-from connectors.socketio import markdown_line_breaks
-from connectors.twilio_sms import render_sms
+from channels.socketio import markdown_line_breaks
+from channels.twilio_sms import render_sms
 from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, SMS_EMERGENCY_ROUTE
 
 ANSWERS, TOPICS = content.answers(), content.topics()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.socketio import markdown_line_breaks
-from connectors.twilio_sms import MAX_SMS_CHARS, conversation_id, fit_sms, render_sms
+from channels.socketio import markdown_line_breaks
+from channels.twilio_sms import MAX_SMS_CHARS, conversation_id, fit_sms, render_sms
 from tests.helpers import EMERGENCY_ROUTE, SMS_DISCLAIMER
 
 BUTTONS = [

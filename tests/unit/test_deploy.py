@@ -65,7 +65,7 @@ CLUSTER_DOMAIN = "svc.cluster.local"
 # which import stores/.
 CODE = {
     "rasa": (
-        ("assistant", "nlu", "safety", "stores", "rasa_patches", "connectors", "actions", "scripts"),
+        ("assistant", "nlu", "safety", "stores", "rasa_patches", "channels", "actions", "scripts"),
         ("rasa",),
         (ENDPOINTS,),
     ),

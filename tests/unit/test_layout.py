@@ -24,7 +24,7 @@ ALLOWED: Dict[str, Set[str]] = {
     "stores": {"assistant"},  # everything that holds patient data
     "rasa_patches": {"assistant", "stores"},  # every change to Rasa internals
     "nlu": {"assistant", "spacy_pipeline", "safety", "rasa_patches"},  # Rasa graph components
-    "connectors": {"assistant", "stores"},  # the Rasa server's channels
+    "channels": {"assistant", "stores"},  # the Rasa server's channels
     "actions": {"assistant", "stores"},  # the action server
 }
 PACKAGES = list(ALLOWED)

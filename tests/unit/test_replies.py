@@ -13,7 +13,7 @@ from actions.dispatch import something_else, topic_buttons
 from assistant import content, settings
 from assistant.replies import SAFETY_NET_KINDS, Kind, compose
 from assistant.replies import response_text as text_of
-from connectors.twilio_sms import SMS_CHANNEL, render_sms
+from channels.twilio_sms import SMS_CHANNEL, render_sms
 
 ANSWERS = content.answers()
 

@@ -386,7 +386,7 @@ def main() -> int:
             )
     if (results["systems"]["ours"].get("profile") or {}).get("via_channel"):
         notes.append(
-            "ours, in-process: messages handed over through connectors.inbound.hand_over, as REST does, "
+            "ours, in-process: messages handed over through channels.inbound.hand_over, as REST does, "
             "with NLU on the event loop (NLU_THREAD=off: cProfile sees only its own thread)"
         )
     errors = total_errors(results)

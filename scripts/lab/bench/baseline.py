@@ -26,7 +26,7 @@ from typing import Any, Dict, List
 import yaml
 
 from assistant import paths
-from scripts.runtime.cluster import stop_group
+from scripts.processes import stop_group
 
 BENCH_DIR = paths.PROJECT_ROOT / "build" / "bench"
 BIN = Path(sys.executable).parent

@@ -8,7 +8,7 @@ the benchmark's mix of messages through `Agent.handle_message`, twice:
 2. under cProfile (cumulative time of the same functions; a coroutine's time there excludes what
    it spends waiting, e.g. for the action server). The profile is saved for snakeviz/pstats.
 
-Our channels hand a message to Rasa through `connectors.inbound.hand_over` when it exists (it
+Our channels hand a message to Rasa through `channels.inbound.hand_over` when it exists (it
 sets what a turn reads): so does this, for our model, to time what the REST channel runs.
 
 Usage: python -m scripts.lab.bench.profile_turn --label ours --model M --endpoints E --messages 100
@@ -73,7 +73,7 @@ async def run(args: argparse.Namespace) -> Dict[str, Any]:
     hand_over: Callable[..., Awaitable[Any]] | None = None
     if args.via_channel:
         try:
-            hand_over = getattr(importlib.import_module("connectors.inbound"), "hand_over", None)
+            hand_over = getattr(importlib.import_module("channels.inbound"), "hand_over", None)
         except ImportError:
             hand_over = None
 

@@ -23,7 +23,7 @@ from typing import Dict, List
 import requests
 
 from assistant import paths
-from scripts.runtime.cluster import free_port, http_ok, stop_group, wait_for
+from scripts.processes import free_port, http_ok, stop_group, wait_for
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 300.0

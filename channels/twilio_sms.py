@@ -41,7 +41,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from assistant import limits
 from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, URGENCY_LEVELS, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
-from connectors.inbound import (
+from channels.inbound import (
     ReplyCollector,
     cut_text,
     hand_over,

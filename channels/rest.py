@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 
 from assistant import limits
 from assistant.replies import REPLY_PARTS, unavailable
-from connectors.inbound import (
+from channels.inbound import (
     ReplyCollector,
     checked_metadata,
     cut_text,

@@ -29,7 +29,7 @@ from socketio import AsyncServer
 
 from assistant import limits
 from assistant.replies import unavailable
-from connectors.inbound import cut_text, hand_over, with_server
+from channels.inbound import cut_text, hand_over, with_server
 
 logger = logging.getLogger(__name__)
 
