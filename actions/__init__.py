@@ -1,5 +1,6 @@
-"""The action server: our custom actions. Every message the assistant sends is composed by
-assistant/replies.py (which appends the surgeon disclaimer) and sent by dispatch.send.
+"""The action server: our custom actions; may import assistant/ and stores/ only. Every message
+the assistant sends is composed by assistant/replies.py (which appends the surgeon disclaimer)
+and sent by dispatch.send.
 
 How a patient message flows through (see README for the diagram):
   Rasa NLU (config.yml) -> intent -> rule (data/rules.yml) -> one action below -> dispatch.send
