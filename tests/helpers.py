@@ -14,6 +14,9 @@ from twilio.request_validator import RequestValidator
 from assistant import paths
 from assistant.content import examples_by_intent, nlu_examples  # noqa: F401 - for the tests
 
+# The environment a clinic would set, with test values (the bench uses them too).
+from scripts.example_clinic import CLINIC_ENV, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_URL  # noqa: F401
+
 PROJECT_ROOT = paths.PROJECT_ROOT
 DOMAIN: Dict[str, Any] = yaml.safe_load(paths.DOMAIN.read_text(encoding="utf-8"))
 
@@ -33,19 +36,6 @@ PRIVACY_NOTICE = response("utter_sms_privacy_notice", "twilio")
 # Before the disclaimer on every reply that does not answer ({emergency_number} not yet filled in).
 EMERGENCY_ROUTE = response("utter_emergency_route")
 SMS_EMERGENCY_ROUTE = response("utter_emergency_route", "twilio")
-
-# The environment a clinic would set (README, "Configuration"), with test values.
-TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-TWILIO_PUBLIC_URL = "https://assistant.clinic.example/webhooks/twilio/webhook"  # behind a proxy
-CLINIC_ENV = {
-    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-    "TWILIO_WEBHOOK_URL": TWILIO_PUBLIC_URL,
-    "SMS_SENDER_ID_SECRET": "test-sender-secret",
-    "CLINIC_NAME": "Northgate Spine Clinic",
-    "CLINIC_PHONE": "020 7946 0000",
-    "EMERGENCY_NUMBER": "999",
-    "ACTION_SERVER_TIMEOUT_SECONDS": "3",
-}
 
 
 def twilio_form(phone: str, body: str | None, **extra: str) -> Dict[str, str]:

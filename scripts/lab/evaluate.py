@@ -27,7 +27,7 @@ from assistant.content import nlu_examples
 from assistant.corpus import written_safety_sets
 from assistant.names import NOT_ANSWERED_INTENTS, URGENCY_ENTITY, URGENT_INTENT
 from scripts.lab import calibration
-from tests.safety_sets import measure
+from scripts.lab.safety_sets import measure
 
 ROOT = paths.PROJECT_ROOT
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.corpus import written_safety_sets
+from scripts.lab.safety_sets import measure
 from tests.helpers import (
     CLINIC_ENV,
     DISCLAIMER,
@@ -17,7 +18,6 @@ from tests.helpers import (
     sms_replies,
     twilio_form,
 )
-from tests.safety_sets import measure
 
 URGENT = "report_urgent_symptom"
 # Through the whole NLU: the patterns and the urgency classifier. Recall as the matcher's own

@@ -28,9 +28,9 @@ ALLOWED: Dict[str, Set[str]] = {
     "actions": {"assistant", "stores"},  # the action server
 }
 PACKAGES = list(ALLOWED)
-# The runtime, operator and lab tools, and the tests, may use every room; the rooms never use them.
-# (The lab still borrows the tests' clinic settings and safety measure: a debt, see issue 18.)
-TOOLS = {"scripts": set(PACKAGES) | {"tests"}, "tests": set(PACKAGES) | {"scripts"}}
+# The runtime, operator and lab tools may use every room, the tests every room and the tools; the
+# rooms use neither, and the tools never use the tests.
+TOOLS = {"scripts": set(PACKAGES), "tests": set(PACKAGES) | {"scripts"}}
 DATABASE_MODULES = {"sqlite3", "sqlalchemy", "redis", "psycopg2", "aiosqlite"}
 
 

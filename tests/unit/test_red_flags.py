@@ -11,7 +11,7 @@ import spacy
 
 from assistant.corpus import written_safety_sets
 from safety.red_flag_matcher import RedFlagMatcher
-from tests.safety_sets import measure
+from scripts.lab.safety_sets import measure
 
 TUNED_GATE = {"recall": 0.99, "emergency_recall": 0.97, "false_escalation": 0.05}
 # Blind sets are never tuned on: a looser gate that catches regressions, not one message.

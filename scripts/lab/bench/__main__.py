@@ -325,7 +325,7 @@ def main() -> int:
     )
     notes.append(
         "ours: `python -m scripts.runtime.supervise run` with a temporary ASSISTANT_VAR and SQLite "
-        "tracker store, REST_API_KEY and RASA_API_TOKEN set, the clinic settings of tests/helpers.py"
+        "tracker store, REST_API_KEY and RASA_API_TOKEN set, the example clinic's settings"
     )
     levels = ", ".join(
         f"c={lv.concurrency}: {lv.conversations} conversations x {lv.turns} turns" for lv in plan.levels

@@ -36,9 +36,10 @@ MAKE_ENV = {  # what the Makefile exports for every command
 
 
 def clinic_env() -> Dict[str, str]:
-    """The clinic's settings of the tests (tests/helpers.py), without their short action-server
-    timeout (3 s), which would turn a slow turn under load into an "unavailable" reply."""
-    from tests.helpers import CLINIC_ENV
+    """The example clinic's settings (scripts/example_clinic.py, as the tests use them), without
+    their short action-server timeout (3 s), which would turn a slow turn under load into an
+    "unavailable" reply."""
+    from scripts.example_clinic import CLINIC_ENV
 
     return {k: v for k, v in CLINIC_ENV.items() if k != "ACTION_SERVER_TIMEOUT_SECONDS"}
 
