@@ -5,7 +5,8 @@ forget_me -> action_confirm_forget_me asks, with Yes / No choices; then Yes
 rows from the review queue, says so (`kind: forgotten`), and sets the forget_conversation slot:
 the explicit step on which our tracker store (stores/tracker_store.py) deletes the whole
 conversation, that reply included, instead of saving it; No -> action_keep_conversation.
-An SMS opt-out (STOP) sends forget_me_confirmed straight away.
+An SMS opt-out (STOP) is deleted by the channel itself, without this action
+(channels/inbound.py forget_conversation), so that it works when the action server does not.
 (Rules: data/rules.yml.)
 """
 

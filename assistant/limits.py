@@ -17,6 +17,20 @@ MAX_TEXT_CHARS = 4000
 MAX_METADATA_KEYS = 10
 MAX_METADATA_BYTES = 1024
 # Conversation ids a REST client may use; each channel prefixes its own ids (no shared space).
-SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+# A client's id for one message (REST `message_id`, the widget's): a retry with it is answered
+# once (channels/inbound.py). Twilio's MessageSid is 34 characters.
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+
+
+def valid_sender_id(sender: str) -> bool:
+    """The whole id matches (fullmatch: `$` would also accept a final newline)."""
+    return SENDER_ID.fullmatch(sender) is not None
+
+
+def valid_message_id(message_id: str) -> bool:
+    return MESSAGE_ID.fullmatch(message_id) is not None
+
+
 # Twilio's SMS webhook: a form of a few fields.
 MAX_SMS_FORM_BYTES = 16 * 1024

@@ -22,6 +22,8 @@ FORGET_ME_CANCELLED_INTENT = "forget_me_cancelled"
 # The step that deletes: action_forget_me sets this slot (an event of the turn), and the tracker
 # store (stores/tracker_store.py) deletes the conversation instead of saving it.
 FORGET_CONVERSATION_SLOT = "forget_conversation"
+# Where a channel puts its id of the patient's message in the stored metadata (stores/tracker_store.py).
+MESSAGE_ID_KEY = "message_id"
 # Intents whose reply is not a curated answer and that should not count as one in evaluation.
 NOT_ANSWERED_INTENTS: FrozenSet[str] = DEFLECTION_INTENTS | {FALLBACK_INTENT}
 

@@ -1,7 +1,11 @@
 """REST, for a clinic's own apps: POST {"sender": "...", "message": "..."} to /webhooks/rest/webhook.
 
 - Who may call it: with REST_API_KEY set, only requests carrying `Authorization: Bearer <key>`
-  (compared in constant time; 401 otherwise); without it, only this machine (loopback).
+  (compared in constant time; 401 otherwise). Without it, only this machine (loopback), and
+  only in the embedded profile: behind a proxy or TLS terminator on the same host every
+  request comes from loopback, so the production profile refuses to start without the key.
+- An optional `message_id` (1-64 of A-Z a-z 0-9 . _ : @ -) makes a turn safe to send again: a
+  retry of a stored turn is not processed twice and gets the replies stored with it.
 - The conversation is "rest-<sender>": REST ids never meet the web chat's or SMS's. The channel
   is always "rest", whatever the client says.
 - Each reply is {"recipient_id", "text", "buttons"?, "metadata"}: the metadata is what the
@@ -29,15 +33,20 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant import limits
+from assistant.profile import is_production
 from assistant.replies import REPLY_PARTS, unavailable
 from channels.inbound import (
     ReplyCollector,
+    checked_message_id,
     checked_metadata,
-    cut_text,
     hand_over,
     limit_request_size,
+    readable_text,
+    stored_replies,
+    was_received,
     with_server,
 )
+from stores.tracker_store import DuplicateMessage
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +73,15 @@ def parse_request(request: Request) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object: {USAGE}.")
     sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not limits.SENDER_ID.match(sender):
+    if not isinstance(sender, str) or not limits.valid_sender_id(sender):
         raise BadRequest(f'"sender" must be 1 to 64 letters, digits or . _ : @ - (no spaces): {USAGE}.')
     if not isinstance(message, str):
         raise BadRequest(f'"message" must be a string: {USAGE}.')
     return {
         "sender": sender,
-        "message": cut_text(message),
+        "message": readable_text(message),
         "metadata": checked_metadata(body.get("metadata")),
+        "message_id": checked_message_id(body.get("message_id")),
     }
 
 
@@ -89,7 +99,13 @@ class PatientRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> PatientRestInput:
-        return cls(os.environ.get("REST_API_KEY", ""))
+        api_key = os.environ.get("REST_API_KEY", "")
+        if not api_key and is_production(os.environ):
+            raise ValueError(
+                "REST_API_KEY is not set: the production profile needs it (behind a proxy every "
+                "request is from this machine, so the loopback rule would let everyone in)."
+            )
+        return cls(api_key)
 
     def __init__(self, api_key: str = "") -> None:
         self.expected = f"Bearer {api_key}".encode() if api_key else b""
@@ -118,8 +134,12 @@ class PatientRestInput(InputChannel):
                 return response.json({"error": f"Unauthorized: {reason}"}, status=401)
             parsed = parse_request(request)
             conversation = CONVERSATION_PREFIX + parsed["sender"]
+            agent = request.app.ctx.agent
+            message_id = parsed["message_id"]
             collector = RestOutput()
             try:
+                if await was_received(agent, conversation, message_id):  # sent again: answered once
+                    return response.json(await stored_replies(agent, conversation, message_id))
                 await hand_over(
                     on_new_message,
                     UserMessage(
@@ -127,9 +147,11 @@ class PatientRestInput(InputChannel):
                         collector,
                         conversation,
                         input_channel=self.name(),
-                        metadata=with_server(parsed["metadata"]),
+                        metadata=with_server(parsed["metadata"], message_id),
                     ),
                 )
+            except DuplicateMessage:  # another server stored this turn meanwhile
+                return response.json(await stored_replies(agent, conversation, str(message_id)))
             except (Exception, asyncio.CancelledError) as error:
                 # The conversation id and the error type only: no message text in the logs.
                 logger.error("REST handling failed for %s: %s", conversation, type(error).__name__)
@@ -137,7 +159,7 @@ class PatientRestInput(InputChannel):
                 # must not be acknowledged, the patient is told to try again or call instead.
                 collector.messages.clear()
             if not collector.messages:
-                reply = unavailable(request.app.ctx.agent.domain.responses, self.name())
+                reply = unavailable(agent.domain.responses, self.name())
                 await collector.send_text_message(conversation, reply.pop("text"), **reply)
             return response.json(collector.messages)
 

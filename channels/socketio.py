@@ -29,7 +29,7 @@ from socketio import AsyncServer
 
 from assistant import limits
 from assistant.replies import unavailable
-from channels.inbound import cut_text, hand_over, with_server
+from channels.inbound import hand_over, readable_text, with_server
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class PatientSocketIOInput(InputChannel):
                 await hand_over(
                     on_new_message,
                     UserMessage(
-                        cut_text(text),
+                        readable_text(text),
                         output,
                         conversation,
                         input_channel=self.name(),

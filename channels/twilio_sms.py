@@ -3,8 +3,11 @@
 Better than Rasa's stock Twilio connector in the ways a clinic needs:
 - a request is checked before anything in it is used: its content type, its size
   (assistant/limits.py), then its X-Twilio-Signature (HMAC-SHA1 of the public URL and the form
-  parameters with TWILIO_AUTH_TOKEN), then that its MessageSid was not seen before (a captured
-  request replayed is refused); anything else gets 4xx and never reaches the bot;
+  parameters with TWILIO_AUTH_TOKEN); anything else gets 4xx and never reaches the bot;
+- its MessageSid is recorded as received with its stored turn (stores/tracker_store.py): a
+  delivery sent again (a proxy's retry after a server died mid-turn, or a captured request
+  replayed) is processed if its turn was not stored, and otherwise answered 200 with no
+  message (never a 4xx: a retry is not an attack, and a replay learns nothing);
 - the reply is TwiML in the webhook's own response: no outbound API call, nothing to retry;
 - the conversation id is a keyed hash of the phone number (SMS_SENDER_ID_SECRET), so numbers
   never reach the tracker store or the logs;
@@ -13,7 +16,8 @@ Better than Rasa's stock Twilio connector in the ways a clinic needs:
 - choices become numbered options (before the disclaimer, the last line); "2" picks the 2nd
   choice of the previous reply (the buttons Rasa stored with it);
 - HELP gives the topics and the clinic's number; STOP and the other opt-out words get no reply
-  from us (Twilio answers them) and delete the conversation and its review-queue rows.
+  from us (Twilio answers them) and delete the conversation and its review-queue rows, here
+  with the tracker store, not through a turn that needs the action server (channels/inbound.py).
 
 Environment: TWILIO_AUTH_TOKEN (without it every request is refused), and with it, required at
 start-up: TWILIO_WEBHOOK_URL (the public URL Twilio calls, as it calls it) and
@@ -30,7 +34,7 @@ import os
 from typing import Any, Awaitable, Callable, Dict, List
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -39,17 +43,19 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant import limits
-from assistant.names import FORGET_ME_CONFIRMED_INTENT, HELP_TOPICS_INTENT, URGENCY_LEVELS, payload
+from assistant.names import HELP_TOPICS_INTENT, URGENCY_LEVELS, payload
 from assistant.replies import SMS_PRIVACY_NOTICE_RESPONSE, disclaimer, response_text, unavailable
 from channels.inbound import (
     ReplyCollector,
-    cut_text,
+    forget_conversation,
     hand_over,
     limit_request_size,
+    readable_text,
     recent_tracker,
+    was_received,
     with_server,
 )
-from stores.seen_sms import SeenMessages
+from stores.tracker_store import DuplicateMessage
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +151,6 @@ class TwilioSMSInput(InputChannel):
                     "is not set: see README, Configuration."
                 )
         self.sender_secret = hashlib.sha256(sender_secret.encode("utf-8")).digest()
-        self.seen = SeenMessages()
 
     def _is_signed_by_twilio(self, signature: str, form: TwilioForm) -> bool:
         return bool(self.validator and self.validator.validate(self.public_url, form, signature))
@@ -174,46 +179,43 @@ class TwilioSMSInput(InputChannel):
             message_sid = form.first("MessageSid") or form.first("SmsMessageSid")
             if not message_sid:
                 return response.text("Bad request: the form has no 'MessageSid' field.", status=400)
-            try:
-                first_time = self.seen.first_time(message_sid)
-            except Exception as error:  # where ids are kept is down: no answer we could keep
-                logger.error("SMS replay check failed: %s", type(error).__name__)
-                return self._unavailable(request.app.ctx.agent.domain.responses)
-            if not first_time:
-                return response.text("Forbidden: this message was already received (a replay).", status=403)
+            if not limits.valid_message_id(message_sid):
+                return response.text("Bad request: 'MessageSid' is not a Twilio message id.", status=400)
             phone_number = form.first("From")
             if not phone_number:
                 return response.text("Bad request: the form has no 'From' field.", status=400)
             body = (form.first("Body") or "").strip()
             sender_id = conversation_id(phone_number, self.sender_secret)
+            agent = request.app.ctx.agent
             if body.upper() in OPT_IN_KEYWORDS:
                 return twiml([])
             if body.upper() in OPT_OUT_KEYWORDS:  # Twilio confirms; we forget the conversation
-                forget = UserMessage(
-                    payload(FORGET_ME_CONFIRMED_INTENT),
-                    CollectingOutputChannel(),
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=with_server(None),
-                )
-                try:
-                    await hand_over(on_new_message, forget)
-                except Exception as error:
-                    logger.error("Forgetting %s after an opt-out failed: %s", sender_id, type(error).__name__)
+                await forget_conversation(agent, sender_id, message_sid)
                 return twiml([])
+            try:
+                if await was_received(agent, sender_id, message_sid):
+                    return twiml([])  # its turn is stored: not again, and no second reply
+            except Exception as error:  # where turns are kept is down: no answer we could keep
+                logger.error("SMS received-check failed: %s", type(error).__name__)
+                return self._unavailable(agent.domain.responses)
 
-            agent = request.app.ctx.agent
             collector = ReplyCollector()
             tracker = None
             try:
                 tracker = await recent_tracker(agent.tracker_store, sender_id)  # for "2": the last choices
-                text = cut_text(self._resolve(body, tracker))
+                text = readable_text(self._resolve(body, tracker))
                 await hand_over(
                     on_new_message,
                     UserMessage(
-                        text, collector, sender_id, input_channel=self.name(), metadata=with_server(None)
+                        text,
+                        collector,
+                        sender_id,
+                        input_channel=self.name(),
+                        metadata=with_server(None, message_sid),
                     ),
                 )
+            except DuplicateMessage:  # another server stored this delivery's turn meanwhile
+                return twiml([])
             except Exception as error:
                 logger.error("SMS handling failed for %s: %s", sender_id, type(error).__name__)
                 collector.messages.clear()  # not stored, so not acknowledged: "unavailable" instead

@@ -4,7 +4,8 @@
   database is unreachable, answers from an empty in-memory tracker (the patient's history gone)
   and keeps the turn in memory only. For our store (stores/tracker_store.py) the error is raised
   instead, so the channel tells the patient "unavailable" and nothing is acknowledged that was
-  not stored. Other stores keep Rasa's behaviour.
+  not stored. A DuplicateMessage (the turn is already stored) reaches the channel as it is.
+  Other stores keep Rasa's behaviour.
 - Event lookup remembered: Rasa's `Event.resolve_by_type` walks every Event subclass for each
   event it reads (about a fifth of reading a conversation, by cProfile); the answer never changes.
 """
@@ -17,7 +18,7 @@ from typing import Any, Dict
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import Event
 
-from stores.tracker_store import PatientTrackerStore, StoreUnavailable
+from stores.tracker_store import DuplicateMessage, PatientTrackerStore, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ _event_classes: Dict[str, Any] = {}
 def _raise_for_ours(fallback: Any) -> Any:
     def on_error(self: FailSafeTrackerStore, error: Exception) -> None:
         if isinstance(self._tracker_store, PatientTrackerStore):
+            if isinstance(error, DuplicateMessage):
+                raise error
             logger.error("Conversation store unavailable: %s", type(error).__name__)
             raise StoreUnavailable() from error
         fallback(self, error)

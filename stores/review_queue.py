@@ -21,6 +21,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from assistant import paths
+from assistant.profile import is_production
 from assistant.replies import Kind
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def review_db_url(db: Path | str | None = None) -> str:
     env = os.environ
     if db is None and env.get("REVIEW_DB_URL"):
         return env["REVIEW_DB_URL"]
-    if db is None and env.get("ASSISTANT_PROFILE") == "production":
+    if db is None and is_production(env):
         user, password = quote(env.get("DB_USER", ""), safe=""), quote(env.get("DB_PASSWORD", ""), safe="")
         return (
             f"postgresql://{user}:{password}@{env.get('DB_HOST')}:{env.get('DB_PORT')}/{env.get('DB_NAME')}"

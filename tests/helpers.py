@@ -68,13 +68,17 @@ def twilio_form(phone: str, body: str | None, **extra: str) -> Dict[str, str]:
 
 
 def post_sms(
-    stack: Any, form: Dict[str, str], sign_for: str | None = TWILIO_PUBLIC_URL, token: str = TWILIO_AUTH_TOKEN
+    stack: Any,
+    form: Dict[str, str],
+    sign_for: str | None = TWILIO_PUBLIC_URL,
+    token: str = TWILIO_AUTH_TOKEN,
+    timeout: float = 60,
 ) -> requests.Response:
     """Post a form to our Twilio webhook, signed for `sign_for` with `token` (unsigned: None)."""
     headers = {}
     if sign_for:
         headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(sign_for, form)
-    return requests.post(f"{stack.url}/webhooks/twilio/webhook", data=form, headers=headers, timeout=60)
+    return requests.post(f"{stack.url}/webhooks/twilio/webhook", data=form, headers=headers, timeout=timeout)
 
 
 def sms_replies(r: requests.Response) -> List[str]:

@@ -59,7 +59,6 @@ class Stack:
             ACTION_SERVER_TOKEN=secrets.token_hex(16),
             REST_API_KEY=self.rest_key,
             WEB_SESSION_SECRET=secrets.token_hex(16),
-            SMS_SEEN_DB=str(workdir / "sms_seen.db"),
             **(env or {}),
         )
         self.endpoints = workdir / "endpoints.yml"

@@ -1,6 +1,7 @@
-"""`make purge DAYS=n`: delete every conversation nobody has written to for n days, and the review
-queue's rows older than that. The tracker store is the one endpoints.yml configures (SQLite, or
-PostgreSQL in production), the queue the one the action server writes (REVIEW_DB)."""
+"""`make purge DAYS=n`: delete every conversation event and review-queue row older than n days,
+in every conversation (a patient who writes monthly keeps only the window). The tracker store is
+the one endpoints.yml configures (SQLite, or PostgreSQL in production), the queue the one the
+action server writes (REVIEW_DB). Scheduled daily: deploy/README.md ("Retention")."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ def tracker_store_config(endpoints: Path) -> EndpointConfig:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=float, required=True, help="delete what is older than this")
+    retention = os.environ.get("RETENTION_DAYS")  # the deployment's setting (deploy/k8s/)
+    parser.add_argument(
+        "--days",
+        type=float,
+        required=retention is None,
+        default=retention,
+        help="delete what is older than this (default: RETENTION_DAYS)",
+    )
     parser.add_argument("--endpoints", help="default: the profile's (ASSISTANT_PROFILE)")
     args = parser.parse_args()
     endpoints = profile(dict(os.environ))
@@ -35,12 +43,9 @@ def main() -> int:
     if args.days < 0:
         parser.error("--days must be 0 or more")
     store = PatientTrackerStore.from_endpoint_config(tracker_store_config(Path(args.endpoints)))
-    conversations = store.purge(args.days)
+    events = store.purge(args.days)
     rows = review_queue.purge(args.days)
-    print(
-        f"Deleted {len(conversations)} conversations and {rows} review-queue rows"
-        f" older than {args.days:g} days."
-    )
+    print(f"Deleted {events} conversation events and {rows} review-queue rows older than {args.days:g} days.")
     return 0
 
 

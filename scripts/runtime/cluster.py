@@ -1,6 +1,6 @@
 """`make cluster`: the production profile on this machine, with real servers from Debian's
 packages, all on loopback: PostgreSQL (the tracker store and the review queue), Redis (the lock
-store, replayed-SMS ids), two nodes, each started the way the README's "Production" section says
+store), two nodes, each started the way the README's "Production" section says
 (`ASSISTANT_PROFILE=production` and `python -m scripts.runtime.supervise run`: a Rasa server and its action
 server), and HAProxy in front (deploy/haproxy.cfg). Ctrl-C (or SIGTERM) stops everything.
 

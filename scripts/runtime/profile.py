@@ -2,7 +2,7 @@
 
 - embedded (the default): SQLite in var/, one Rasa server (endpoints.yml);
 - production: PostgreSQL for conversations and the review queue (stores/review_queue.py finds it
-  from the same DB_* variables), Redis for the lock store and replayed-SMS ids, so that several
+  from the same DB_* variables), Redis for the lock store, so that several
   servers share the work (deploy/endpoints.production.yml).
 
 `make run`, `make purge` and `make review` all read it here, so they agree on where things are.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Dict
 
 from assistant import paths
+from assistant.profile import is_production
 
 # What the production profile cannot run without (the rest of README "Configuration" applies).
 PRODUCTION_VARIABLES = (
@@ -23,13 +24,10 @@ PRODUCTION_VARIABLES = (
     "DB_PASSWORD",
     "REDIS_URL",
     "WEB_SESSION_SECRET",  # the same on every server: a web chat may reconnect to another
+    "REST_API_KEY",  # behind the proxy every request is loopback: no "this machine only"
 )
 EMBEDDED_ENDPOINTS = paths.PROJECT_ROOT / "endpoints.yml"
 PRODUCTION_ENDPOINTS = paths.PROJECT_ROOT / "deploy" / "endpoints.production.yml"
-
-
-def is_production(env: Dict[str, str]) -> bool:
-    return env.get("ASSISTANT_PROFILE", "") == "production"
 
 
 def profile(env: Dict[str, str]) -> str:

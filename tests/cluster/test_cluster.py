@@ -12,9 +12,11 @@ The conversation, channel, privacy and never-silent tests also run through the c
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.helpers import DISCLAIMER
+from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 
 QUESTIONS = [
     "what is endoscopic spine surgery?",
@@ -47,10 +49,12 @@ class Patient:
     connection_errors: int = 0
 
 
-def say(url: str, key: str, sender: str, text: str) -> requests.Response:
+def say(url: str, key: str, sender: str, text: str, message_id: str | None = None) -> requests.Response:
+    """A clinic app's REST turn, with its message id (so that the proxy may send it again to the
+    other server: the servers answer it once)."""
     return requests.post(
         f"{url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text},
+        json={"sender": sender, "message": text, "message_id": message_id or uuid.uuid4().hex},
         headers={"Authorization": f"Bearer {key}"},
         timeout=TIMEOUT,
     )
@@ -292,3 +296,107 @@ def test_a_brief_outage_gives_unavailable_then_service_resumes(cluster, service,
     assert unavailable > 0, "the outage was noticed"
     assert all(kinds(p)[-1] != "unavailable" for p in patients), "service resumed"
     assert audit.lost == audit.out_of_order == audit.duplicates == 0
+
+
+def served_by(cluster, text: str) -> int:
+    """Which node (0 or 1) stored the user message with this text."""
+    engine = sa.create_engine(cluster.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT data FROM events WHERE type_name = 'user'")).fetchall()
+    finally:
+        engine.dispose()
+    import json
+
+    [server] = {json.loads(d)["metadata"]["served_by"] for (d,) in rows if json.loads(d)["text"] == text}
+    return int(server.rsplit("-", 1)[1]) - 1
+
+
+def node_action_server(cluster, index: int) -> int:
+    return int((cluster.home / f"node-{index + 1}" / "action-server.pid").read_text())
+
+
+def wait_until_both_nodes_answer(cluster) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        try:
+            if all(requests.get(f"http://127.0.0.1:{p}/", timeout=2).ok for p in cluster.ports.rasa):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise AssertionError("a killed Rasa server did not come back")
+
+
+HEALTH_CHECK_SECONDS = 2  # deploy/haproxy.cfg: inter 2s, rise 2
+
+
+def cut_off_mid_turn(cluster, node: int, request) -> requests.Response:
+    """`request()` sent while `node`'s action server hangs; that Rasa server is killed -9 a
+    moment later, mid-turn, before anything is stored. The proxy's answer to the request."""
+    actions = node_action_server(cluster, node)
+    os.kill(actions, signal.SIGSTOP)
+    result: Dict[str, requests.Response] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("r", request()))
+    try:
+        thread.start()
+        time.sleep(1.5)
+        os.kill(cluster.rasa_pid(node), signal.SIGKILL)
+        thread.join(timeout=120)
+    finally:
+        os.kill(actions, signal.SIGCONT)
+    wait_until_both_nodes_answer(cluster)
+    time.sleep(3 * HEALTH_CHECK_SECONDS)  # and the proxy sends it its conversations again
+    return result["r"]
+
+
+class ProxyUrl:
+    def __init__(self, cluster) -> None:
+        self.url = cluster.proxy_url
+
+
+def test_an_sms_cut_off_by_a_dying_server_is_answered_by_the_other_once(cluster):
+    """Issue 19 item 1: the MessageSid was marked seen (in Redis) before the turn ran; the
+    proxy's retry on the other server was refused as a replay (403) and the patient got nothing."""
+    phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    marker = f"hello there {uuid.uuid4().hex[:6]}"
+    sms_replies(post_sms(ProxyUrl(cluster), twilio_form(phone, marker)))
+    node = served_by(cluster, marker)
+    question = f"what are the risks? ({marker})"
+    form = twilio_form(phone, question)
+    r = cut_off_mid_turn(cluster, node, lambda: post_sms(ProxyUrl(cluster), form, timeout=120))
+    [reply] = sms_replies(r)
+    assert "risk" in reply.lower() and SMS_DISCLAIMER in reply
+    assert served_by(cluster, question) != node  # the proxy's retry, on the other server
+    assert sms_replies(post_sms(ProxyUrl(cluster), form)) == []  # sent again: answered once
+    engine = sa.create_engine(cluster.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT data FROM events WHERE type_name = 'user'")).fetchall()
+    finally:
+        engine.dispose()
+    assert sum(form["MessageSid"] in d for (d,) in rows) == 1
+
+
+def test_the_proxy_sends_a_rest_turn_again_only_when_it_has_a_message_id(cluster):
+    """Issue 19 item 9: a POST without an id is not retried once sent (it may have been
+    processed); with one, the other server answers it, once."""
+    sender = f"retry-{uuid.uuid4().hex[:8]}"
+    marker = f"hello {uuid.uuid4().hex[:6]}"
+    say(cluster.proxy_url, key(cluster), sender, marker).raise_for_status()
+    node = served_by(cluster, marker)
+
+    def without_id() -> requests.Response:
+        return requests.post(
+            f"{cluster.proxy_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": "will it hurt?"},
+            headers={"Authorization": f"Bearer {key(cluster)}"},
+            timeout=120,
+        )
+
+    assert cut_off_mid_turn(cluster, node, without_id).status_code == 502
+    question = f"what are the risks? ({marker})"
+    r = cut_off_mid_turn(cluster, node, lambda: say(cluster.proxy_url, key(cluster), sender, question))
+    assert r.status_code == 200 and r.json()[0]["metadata"]["kind"] == "answer", r.text
+    texts = [t for t, _, _ in stored_turns(cluster, f"rest-{sender}")]
+    assert texts.count(question) == 1 and served_by(cluster, question) != node

@@ -7,13 +7,15 @@ import json
 import socket
 import threading
 import time
+import uuid
 import zlib
 from typing import List
 
+import pytest
 import requests
 
 from assistant import limits
-from tests.helpers import DISCLAIMER, post_sms, sms_replies, twilio_form
+from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 
 MEGABYTE = 1024 * 1024
 
@@ -95,7 +97,33 @@ def test_metadata_is_bounded(stack, sender):
     assert ok.status_code == 200
 
 
-def test_a_replayed_sms_is_refused_and_not_processed_again(stack):
+def test_a_lone_surrogate_in_rest_metadata_gets_a_4xx_and_in_the_text_is_still_read(stack, sender):
+    """Issue 19 item 8: metadata we cannot store is refused with a 400 (it was a 500); a lone
+    surrogate in the text is dropped at the channel, so the red-flag check still runs (the
+    tokenizer raised, and the patient was told "unavailable")."""
+    url = f"{stack.url}/webhooks/rest/webhook"
+    body = {"sender": sender, "message": "hi", "metadata": {"x": "\ud800"}}
+    r = requests.post(
+        url,
+        data=json.dumps(body),
+        headers={**stack.rest_headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 400 and '"metadata"' in r.json()["message"], r.text
+    body = {"sender": sender, "message": "I suddenly can't feel my legs and can't pee \ud800"}
+    r = requests.post(
+        url,
+        data=json.dumps(body),
+        headers={**stack.rest_headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["metadata"]["urgency"] == "emergency", r.json()
+
+
+def test_a_resent_sms_whose_turn_was_stored_gets_no_second_reply_and_no_4xx(stack):
+    """Issue 19 item 1: a delivery sent again (a proxy's retry, or a captured request replayed)
+    is answered 200 with no message, and its turn is not processed twice."""
     phone, text = "+447700900321", "what are the risks?"
 
     def times_said() -> int:  # in any SMS conversation: other tests may send the same text
@@ -104,9 +132,35 @@ def test_a_replayed_sms_is_refused_and_not_processed_again(stack):
     before = times_said()
     form = twilio_form(phone, text)
     assert sms_replies(post_sms(stack, form))
-    again = post_sms(stack, form)
-    assert again.status_code == 403 and "already" in again.text
+    assert sms_replies(post_sms(stack, form)) == []
     assert times_said() == before + 1
+
+
+@pytest.mark.single_server
+def test_an_sms_whose_turn_was_not_stored_is_processed_when_it_comes_again(stack):
+    """Issue 19 item 1: the id was marked seen before the turn ran, so a delivery cut off
+    mid-turn (here: the action server hangs and the caller gives up) was refused as a replay
+    when it came again, and the patient got nothing."""
+    import os
+    import signal
+
+    phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    form = twilio_form(phone, "what are the risks?")
+    os.kill(stack.actions.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(requests.Timeout):
+            post_sms(stack, form, timeout=2)
+        time.sleep(1)
+    finally:
+        os.kill(stack.actions.pid, signal.SIGCONT)
+    [reply] = sms_replies(post_sms(stack, form))
+    assert "risk" in reply.lower() and SMS_DISCLAIMER in reply
+    users = [
+        e
+        for e in stack.events_by_prefix("sms-")
+        if e["event"] == "user" and (e.get("metadata") or {}).get("message_id") == form["MessageSid"]
+    ]
+    assert len(users) == 1
 
 
 def test_an_oversized_sms_form_is_refused_before_it_is_read(stack):
@@ -137,3 +191,19 @@ def test_the_action_server_caps_what_it_inflates(stack):
         timeout=30,
     )
     assert r.status_code == 413 and "too large" in r.json()["error"]
+
+
+def test_a_rest_turn_sent_again_with_its_message_id_is_answered_once(stack, sender):
+    """Issue 19 item 9: a proxy retries a POST whose response was lost; with the client's
+    message_id the turn is not processed again and the retry gets the same replies."""
+    url = f"{stack.url}/webhooks/rest/webhook"
+    body = {"sender": sender, "message": "when can I drive again?", "message_id": f"m-{uuid.uuid4().hex}"}
+    first = requests.post(url, json=body, headers=stack.rest_headers, timeout=60)
+    again = requests.post(url, json=body, headers=stack.rest_headers, timeout=60)
+    assert first.status_code == again.status_code == 200
+    assert [m["text"] for m in again.json()] == [m["text"] for m in first.json()]
+    assert first.json()[0]["metadata"]["kind"] == "answer"
+    users = [e for e in stack.tracker(sender)["events"] if e["event"] == "user"]
+    assert len(users) == 1
+    other = requests.post(url, json={**body, "message_id": "x" * 200}, headers=stack.rest_headers, timeout=60)
+    assert other.status_code == 400 and "message_id" in other.json()["message"]

@@ -68,6 +68,25 @@ def test_stop_by_sms_deletes_the_conversation(stack):
     assert len(gone) == 1 and next(iter(gone)).startswith("sms-")
 
 
+def test_stop_by_sms_deletes_the_conversation_while_the_action_server_is_down(stack):
+    """Issue 19 item 4: deleting is the channel's own step with the tracker store, not a turn
+    that needs the action server (that turn was told "unavailable" and saved, not deleted)."""
+    phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    sms_replies(post_sms(stack, twilio_form(phone, "how much does parking cost at the hospital?")))
+    reviewed = review_rows(stack)
+    conversations_before = conversations(stack)
+    stack.stop_actions()
+    try:
+        stop = twilio_form(phone, "STOP")
+        assert sms_replies(post_sms(stack, stop)) == []
+        assert sms_replies(post_sms(stack, stop)) == []  # a retry of it: no 4xx, nothing kept
+    finally:
+        stack.start_actions()
+    gone = conversations_before - conversations(stack)
+    assert len(gone) == 1 and next(iter(gone)).startswith("sms-")
+    assert review_rows(stack) == reviewed - 1
+
+
 def test_make_purge_deletes_exactly_the_old_conversations_and_review_rows(stack, sender):
     stack.rest(sender, "how much does parking cost at the hospital?")  # queued for review
     old = f"rest-{sender}-old"
@@ -93,7 +112,7 @@ def test_make_purge_deletes_exactly_the_old_conversations_and_review_rows(stack,
         text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "Deleted 1 conversations and 1 review-queue rows older than 30 days" in result.stdout
+    assert "Deleted 1 conversation events and 1 review-queue rows older than 30 days" in result.stdout
     assert events_of(stack, old) == [] and events_of(stack, f"rest-{sender}") != []
     assert review_rows(stack) == rows_before - 1
 

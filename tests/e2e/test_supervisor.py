@@ -66,7 +66,6 @@ def supervised(tmp_path_factory):
         REST_API_KEY="supervised-key",
         RASA_API_TOKEN="supervised-api-token",
         REVIEW_DB=str(home / "review_queue.db"),
-        SMS_SEEN_DB=str(home / "sms_seen.db"),
     )
     env.pop("ACTION_SERVER_TOKEN", None)
     env.pop("ACTION_SERVER_URL", None)

@@ -54,3 +54,22 @@ def test_sms_conversation_ids_do_not_reveal_the_number():
     first = conversation_id("+447700900123", b"secret")
     assert first == conversation_id(" +447700900123 ", b"secret") and "7700900123" not in first
     assert first != conversation_id("+447700900123", b"another secret")
+
+
+def test_a_sender_id_with_a_trailing_newline_is_not_valid():
+    """Issue 19 (low): `$` also matches before a final newline; the whole id must match."""
+    from assistant import limits
+
+    assert limits.valid_sender_id("patient-42")
+    for sender in ("patient-42\n", "patient-42\r\n", "", "a" * 65, "two words"):
+        assert not limits.valid_sender_id(sender), repr(sender)
+
+
+def test_text_is_normalised_at_the_channel_boundary():
+    """Issue 19 item 8: NFKC, no lone surrogates, no control characters but line breaks and tabs."""
+    from channels.inbound import clean_text
+
+    assert clean_text("I can\u2019t feel my legs \ud800") == "I can\u2019t feel my legs"
+    assert clean_text("ｆｕｌｌ width\x00\x07 and\u200b\nlines\t") == "full width and\nlines"
+    assert clean_text("\udcff\ud83d") == ""
+    assert clean_text("what is it? 😀") == "what is it? 😀"

@@ -775,3 +775,14 @@ def test_the_rasa_pods_get_the_server_defaults_make_run_sets():
         assert env_value(rasa, name) == value, (
             f"{name} differs from scripts/runtime/supervise.py SERVER_DEFAULTS"
         )
+
+
+def test_retention_is_scheduled_with_the_rasa_image_and_the_configured_window():
+    """Issue 19 item 6: the purge runs by itself, nightly, from the image that holds it."""
+    cron = the("CronJob", "purge")
+    [job] = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert job["image"] == container(statefulset(), "rasa")["image"]
+    assert job["command"][:3] == ["python", "-m", "scripts.operations.purge"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert float(configmaps()["assistant-config"]["RETENTION_DAYS"]) > 0
+    assert {"configMapRef": {"name": "assistant-config"}} in job["envFrom"]

@@ -82,14 +82,6 @@ def test_only_the_stores_open_databases():
         if top_level_imports(path) & DATABASE_MODULES
     }
     assert not opening, f"only stores/ may open a database or Redis: {sorted(opening)}"
-    sms_ids = {
-        str(path.relative_to(PROJECT_ROOT))
-        for package in PACKAGES
-        if package != "stores"
-        for path, _ in modules(package)
-        if "SMS_SEEN_DB" in path.read_text(encoding="utf-8")
-    }
-    assert not sms_ids, f"only stores/ may open the SMS-ids file: {sorted(sms_ids)}"
 
 
 def rasa_names(tree: ast.AST) -> Set[str]:

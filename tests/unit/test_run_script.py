@@ -34,3 +34,29 @@ def test_missing_contact_details_are_warned_about():
 
 def test_no_warning_when_the_clinic_has_set_them():
     assert check_config(CLINIC_PHONE="020 7946 0000", EMERGENCY_NUMBER="999", REST_API_KEY="k") == ""
+
+
+def test_production_refuses_to_start_without_the_rest_api_key():
+    """Issue 19 item 3: behind a proxy every request is loopback, so "this machine only" means
+    nothing there: the production profile stops, naming the key; the REST channel refuses too."""
+    import pytest
+
+    from channels.rest import PatientRestInput
+    from scripts.runtime.profile import PRODUCTION_VARIABLES, profile
+
+    env = {name: "x" for name in PRODUCTION_VARIABLES if name != "REST_API_KEY"}
+    env["ASSISTANT_PROFILE"] = "production"
+    with pytest.raises(SystemExit, match="REST_API_KEY"):
+        profile(env)
+    assert profile({**env, "REST_API_KEY": "k"}).endswith("endpoints.production.yml")
+    old = {k: os.environ.get(k) for k in ("ASSISTANT_PROFILE", "REST_API_KEY")}
+    try:
+        os.environ["ASSISTANT_PROFILE"] = "production"
+        os.environ.pop("REST_API_KEY", None)
+        with pytest.raises(ValueError, match="REST_API_KEY"):
+            PatientRestInput.from_credentials(None)
+        os.environ["ASSISTANT_PROFILE"] = ""
+        assert PatientRestInput.from_credentials(None).expected == b""  # embedded: loopback only
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)

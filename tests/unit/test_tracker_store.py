@@ -118,3 +118,57 @@ def test_the_forget_conversation_event_deletes_the_conversation_and_a_reply_kind
     assert stored_rows(store, "gone") == 0
     converse(store, domain, "gone", 1)  # the next message starts a new conversation
     assert stored_rows(store, "gone") == 4
+
+
+def said_with_id(store: PatientTrackerStore, domain: Domain, sender: str, text: str, message_id: str) -> None:
+    """One turn whose user message carries the channel's message id (Twilio's Sid, REST's message_id)."""
+    tracker = recent(store, sender) or DialogueStateTracker(sender, domain.slots)
+    tracker.update(
+        UserUttered(text, {"name": "what_is_it", "confidence": 0.9}, metadata={"message_id": message_id})
+    )
+    tracker.update(ActionExecuted("action_answer_question"))
+    tracker.update(BotUttered(f"answer to {text}"))
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(tracker))
+
+
+def test_a_message_id_counts_as_received_only_with_its_stored_turn(store, domain):
+    """Issue 19 items 1 and 9: "seen" is written in the transaction that stores the turn, so a
+    delivery whose turn was not stored (its server died mid-turn) is processed on retry, and a
+    duplicate of a stored turn is refused at save (two servers racing) without a second turn."""
+    from stores.tracker_store import DuplicateMessage
+
+    assert not store.was_received("sms-a", "SM1")  # a turn that never reached the store
+    said_with_id(store, domain, "sms-a", "first", "SM1")
+    assert store.was_received("sms-a", "SM1") and stored_rows(store, "sms-a") == 4
+    with pytest.raises(DuplicateMessage):
+        said_with_id(store, domain, "sms-a", "first", "SM1")
+    assert stored_rows(store, "sms-a") == 4
+    assert not store.was_received("sms-b", "SM1")  # ids belong to one conversation
+    said_with_id(store, domain, "sms-a", "second", "SM2")
+    assert stored_rows(store, "sms-a") == 8
+
+
+def test_purge_deletes_old_events_of_active_conversations_too(store, domain):
+    """Issue 19 item 6: a patient who writes monthly must not keep years of history; what is
+    newer than the window stays, in every conversation."""
+    import time
+
+    now = time.time()
+    converse(store, domain, "monthly", 3)
+    converse(store, domain, "gone-quiet", 2)
+    first_two_turns = "SELECT id FROM events WHERE sender_id = 'monthly' ORDER BY id LIMIT 8"
+    with store.engine.begin() as connection:  # 40 days ago: all of one, the first two turns of the other
+        connection.execute(
+            sa.text(
+                "UPDATE events SET timestamp = :t WHERE sender_id = 'gone-quiet' "
+                f"OR id IN ({first_two_turns})"
+            ),
+            {"t": now - 40 * 86400},
+        )
+    said_with_id(store, domain, "monthly", "recent", "SM-recent")
+    store.purge(30, now=now)
+    assert stored_rows(store, "gone-quiet") == 0
+    kept = asyncio.run(store.retrieve("monthly"))
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["question 2", "recent"]
+    assert store.was_received("monthly", "SM-recent")

@@ -170,7 +170,6 @@ class Ours(System):
             "RASA_API_TOKEN": secrets.token_urlsafe(24),
             "ACTION_SERVER_TOKEN": self.action_token,  # known, for profile_turn.py's agent
             "REVIEW_DB": str(home / "review_queue.db"),
-            "SMS_SEEN_DB": str(home / "sms_seen.db"),
             "MODEL_PATH": str(model),
         }
         self.env.pop("ACTION_SERVER_URL", None)  # the supervisor's, from its --action-port
