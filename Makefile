@@ -14,7 +14,8 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard corpu
 CODE        := assistant actions nlu safety stores rasa_patches channels spacy_pipeline scripts tests
 # The end-to-end tests that also run through the local cluster (HAProxy, two nodes, PostgreSQL, Redis).
 THROUGH_CLUSTER := $(addprefix tests/e2e/test_,conversations.py twilio_sms.py webchat_socketio.py \
-                   webchat_browser.py never_silent.py privacy.py clarify_and_follow_up.py)
+                   webchat_browser.py never_silent.py privacy.py clarify_and_follow_up.py \
+                   socket_limits.py)
 
 export PYTHONHASHSEED := 0
 # Quieter TensorFlow and SQLAlchemy start-up noise; no telemetry from a clinic's machine.

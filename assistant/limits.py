@@ -34,3 +34,13 @@ def valid_message_id(message_id: str) -> bool:
 
 # Twilio's SMS webhook: a form of a few fields.
 MAX_SMS_FORM_BYTES = 16 * 1024
+
+# The web chat (channels/socketio.py): what one socket, and one address, may do. A message over
+# these gets a "too quickly" warning instead of a turn; SOCKET_STRIKES of those disconnect it.
+SOCKET_MESSAGES_PER_SECOND = 1.0  # sustained; a patient types far slower
+SOCKET_BURST = 5  # quick clicks on the topic buttons
+SOCKET_QUEUED_TURNS = 2  # a socket's turns waiting or running at once
+SOCKET_STRIKES = 20
+ADDRESS_MESSAGES_PER_SECOND = 10.0  # every socket of one address together (a household, a NAT)
+ADDRESS_BURST = 30
+ADDRESS_CONNECTIONS = 20

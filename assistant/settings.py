@@ -55,3 +55,9 @@ CLINIC_DEFAULTS = {
 def clinic_contact() -> Dict[str, str]:
     """The clinic's details, filled into replies wherever a response names them ({clinic_phone})."""
     return {key: os.environ.get(variable) or default for key, (variable, default) in CLINIC_DEFAULTS.items()}
+
+
+def trusted_proxy_hops() -> int:
+    """How many proxies in front of the Rasa server append to X-Forwarded-For (HAProxy: 1; an
+    Ingress before it: 2). 0: the peer address is the client's (no proxy; headers ignored)."""
+    return int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))

@@ -4,8 +4,14 @@
   id in `session_confirm` (`web-<random>.<signature>`), may present it again after a reload to
   continue, and cannot claim one it was not given. The id the client puts in each message is
   ignored: the socket's own is used. Ids of this channel start with "web-" (no other channel's).
-- Limits (assistant/limits.py): packets over MAX_SOCKET_MESSAGE_BYTES close the connection; a
-  message must be {"message": "<text>"}; its text is cut before NLU.
+- Limits (assistant/limits.py): the transport refuses frames over MAX_SOCKET_MESSAGE_BYTES
+  (close code 1009, before they are buffered); a message must be {"message": "<text>"}; its
+  text is cut before NLU. One socket may send SOCKET_MESSAGES_PER_SECOND (bursts of
+  SOCKET_BURST) with at most SOCKET_QUEUED_TURNS turns waiting or running, one address
+  ADDRESS_MESSAGES_PER_SECOND over all its sockets and ADDRESS_CONNECTIONS sockets; a message
+  over the limits gets an "error" event ("too quickly") and no turn, and a socket that keeps
+  on is disconnected. The address is the peer's, or behind TRUSTED_PROXY_HOPS proxies the one
+  they recorded in X-Forwarded-For.
 - The widget renders Markdown, where a plain newline is not a line break: each line break of our
   replies becomes a Markdown hard break ("  \\n"), so the disclaimer stays on its own line.
 - Rasa 3.6 calls `sio.enter_room(...)` without `await` (RasaHQ/rasa#13027); we await it.
@@ -29,13 +35,89 @@ from socketio import AsyncServer
 
 from assistant import limits
 from assistant.replies import unavailable
+from assistant.settings import trusted_proxy_hops
 from channels.inbound import hand_over, readable_text, with_server
+from channels.rate_limits import TokenBuckets
 
 logger = logging.getLogger(__name__)
 
 MARKDOWN_LINE_BREAK = "  \n"
 SESSION_PREFIX = "web-"
 SECRET_VARIABLE = "WEB_SESSION_SECRET"
+TOO_QUICKLY = "You are sending messages too quickly: please wait a moment, then send your question again."
+TOO_MANY_CONNECTIONS = "Too many chat windows are open from this address: close one and try again."
+
+
+def client_address(environ: Dict[str, Any]) -> str:
+    """Who is connecting: the peer, or behind our proxies the address they recorded."""
+    request = environ.get("sanic.request")
+    peer = str(getattr(request, "ip", "") or environ.get("REMOTE_ADDR", ""))
+    hops = trusted_proxy_hops()
+    if hops and request is not None:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return peer
+
+
+class FrameLimitedBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, with the websocket frame limit set on the app it joins: Sanic
+    reads it when the server starts, before any listener could set it."""
+
+    def register(self, app: Any, options: Dict[str, Any]) -> None:
+        app.config.WEBSOCKET_MAX_SIZE = min(app.config.WEBSOCKET_MAX_SIZE, limits.MAX_SOCKET_MESSAGE_BYTES)
+        super().register(app, options)
+
+
+class Floodgate:
+    """The per-socket and per-address limits of the web chat."""
+
+    def __init__(self) -> None:
+        self.socket_rate = TokenBuckets(limits.SOCKET_MESSAGES_PER_SECOND, limits.SOCKET_BURST)
+        self.address_rate = TokenBuckets(limits.ADDRESS_MESSAGES_PER_SECOND, limits.ADDRESS_BURST)
+        self.address_of: Dict[str, str] = {}
+        self.connections: Dict[str, int] = {}
+        self.queued: Dict[str, int] = {}
+        self.strikes: Dict[str, int] = {}
+
+    def connect(self, sid: str, address: str) -> bool:
+        if self.connections.get(address, 0) >= limits.ADDRESS_CONNECTIONS:
+            return False
+        self.connections[address] = self.connections.get(address, 0) + 1
+        self.address_of[sid] = address
+        return True
+
+    def disconnect(self, sid: str) -> None:
+        address = self.address_of.pop(sid, None)
+        if address is not None:
+            self.connections[address] -= 1
+            if not self.connections[address]:
+                del self.connections[address]
+        self.socket_rate.forget(sid)
+        self.queued.pop(sid, None)
+        self.strikes.pop(sid, None)
+
+    def admit(self, sid: str) -> bool:
+        """Whether this socket's message gets a turn now (the socket's own limits first, so a
+        flooding socket does not use up its address's share)."""
+        admitted = (
+            self.queued.get(sid, 0) < limits.SOCKET_QUEUED_TURNS
+            and self.socket_rate.take(sid)
+            and self.address_rate.take(self.address_of.get(sid, ""))
+        )
+        if not admitted:
+            self.strikes[sid] = self.strikes.get(sid, 0) + 1
+        return admitted
+
+    def struck_out(self, sid: str) -> bool:
+        return self.strikes.get(sid, 0) >= limits.SOCKET_STRIKES
+
+    def turn_started(self, sid: str) -> None:
+        self.queued[sid] = self.queued.get(sid, 0) + 1
+
+    def turn_ended(self, sid: str) -> None:
+        if sid in self.queued:
+            self.queued[sid] -= 1
 
 
 def markdown_line_breaks(text: str) -> str:
@@ -127,6 +209,7 @@ class PatientSocketIOInput(InputChannel):
         self.ids = SessionIds(secret)
         self.sio: AsyncServer | None = None
         self.sockets: Dict[str, str] = {}  # socket id -> its conversation
+        self.floodgate = Floodgate()
         self.app: Any = None  # the Sanic app, known once the server starts
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -141,7 +224,7 @@ class PatientSocketIOInput(InputChannel):
             engineio_logger=False,
         )
         self.sio = sio
-        socketio = SocketBlueprint(sio, "/socket.io", "patient_socketio", __name__)  # attaches sio
+        socketio = FrameLimitedBlueprint(sio, "/socket.io", "patient_socketio", __name__)  # attaches sio
 
         @socketio.listener("before_server_start")
         async def remember_app(app: Any, _: Any) -> None:
@@ -151,9 +234,15 @@ class PatientSocketIOInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @sio.on("connect")
+        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
+            if not self.floodgate.connect(sid, client_address(environ)):
+                raise ConnectionRefusedError(TOO_MANY_CONNECTIONS)
+
         @sio.on("disconnect")
         async def disconnect(sid: str) -> None:
             self.sockets.pop(sid, None)
+            self.floodgate.disconnect(sid)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
@@ -177,25 +266,42 @@ class PatientSocketIOInput(InputChannel):
             if not isinstance(text, str):
                 await sio.emit("error", {"message": 'send {"message": "your question"}'}, room=sid)
                 return
-            output = WidgetOutput(sio, self.bot_message_evt, buffered=True)
+            if not self.floodgate.admit(sid):
+                await sio.emit("error", {"message": TOO_QUICKLY}, room=sid)
+                if self.floodgate.struck_out(sid):
+                    logger.warning("Web chat socket of %s disconnected: too many messages.", conversation)
+                    await sio.disconnect(sid)
+                return
+            self.floodgate.turn_started(sid)
             try:
-                await hand_over(
-                    on_new_message,
-                    UserMessage(
-                        readable_text(text),
-                        output,
-                        conversation,
-                        input_channel=self.name(),
-                        metadata=with_server(None),
-                    ),
-                )
-            except Exception as error:
-                # The conversation id and the error type only: no message text in the logs.
-                logger.error("Web chat handling failed for %s: %s", conversation, type(error).__name__)
-                output.discard()
-            if not output.pending:
-                reply = unavailable(self.app.ctx.agent.domain.responses, self.name())
-                await output.send_text_message(conversation, reply.pop("text"), **reply)
-            await output.flush()
+                await self._turn(on_new_message, conversation, text)
+            finally:
+                self.floodgate.turn_ended(sid)
 
         return socketio
+
+    async def _turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], conversation: str, text: str
+    ) -> None:
+        """One admitted message; its replies are sent once the turn is stored."""
+        assert self.sio is not None
+        output = WidgetOutput(self.sio, self.bot_message_evt, buffered=True)
+        try:
+            await hand_over(
+                on_new_message,
+                UserMessage(
+                    readable_text(text),
+                    output,
+                    conversation,
+                    input_channel=self.name(),
+                    metadata=with_server(None),
+                ),
+            )
+        except Exception as error:
+            # The conversation id and the error type only: no message text in the logs.
+            logger.error("Web chat handling failed for %s: %s", conversation, type(error).__name__)
+            output.discard()
+        if not output.pending:
+            reply = unavailable(self.app.ctx.agent.domain.responses, self.name())
+            await output.send_text_message(conversation, reply.pop("text"), **reply)
+        await output.flush()

@@ -17,6 +17,7 @@ Rasa's SQL tracker store (SQLite by default, PostgreSQL in production) that can 
   with the events.
 - `purge(older_than_days)` deletes every event older than that, in every conversation, in one
   statement (`make purge DAYS=n`, scheduled: deploy/README.md).
+- Fencing: a turn that lost its conversation's lock mid-turn (stores/lock_store.py) is not saved.
 - No silent fallback: when the database is unreachable the error is raised (StoreUnavailable),
   not answered from memory as Rasa's FailSafeTrackerStore would (rasa_patches/tracker_store.py).
 """
@@ -38,6 +39,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.history import RECENT_EVENTS, reading_recent_history
 from assistant.names import FORGET_CONVERSATION_SLOT, MESSAGE_ID_KEY
+from stores.lock_store import held_lock
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +147,9 @@ class PatientTrackerStore(SQLTrackerStore):
             )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        held = held_lock()
+        if held is not None and held.conversation_id == tracker.sender_id:
+            await held.confirm()  # fencing: a turn that lost its lock meanwhile is not saved
         if asks_to_forget(tracker):
             await asyncio.to_thread(self.forget, tracker.sender_id, message_ids(tracker.events))
             return

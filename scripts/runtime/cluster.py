@@ -125,6 +125,7 @@ class LocalCluster:
             # Two servers share this machine's cores: each one runs its NLU on the event loop
             # and TensorFlow on one thread (rasa_patches/nlu_thread.py).
             NLU_THREAD="off",
+            TRUSTED_PROXY_HOPS="1",  # HAProxy records the client's address
             TF_INTRA_OP_PARALLELISM_THREADS="1",
             TF_INTER_OP_PARALLELISM_THREADS="1",
         )
