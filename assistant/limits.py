@@ -44,3 +44,4 @@ SOCKET_STRIKES = 20
 ADDRESS_MESSAGES_PER_SECOND = 10.0  # every socket of one address together (a household, a NAT)
 ADDRESS_BURST = 30
 ADDRESS_CONNECTIONS = 20
+SOCKETS_PER_CONVERSATION = 3  # a patient's open tabs; one more gets a conversation of its own

@@ -57,6 +57,11 @@ def clinic_contact() -> Dict[str, str]:
     return {key: os.environ.get(variable) or default for key, (variable, default) in CLINIC_DEFAULTS.items()}
 
 
+def web_session_hours() -> float:
+    """How long a web chat token opens its conversation (channels/socketio.py)."""
+    return float(os.environ.get("WEB_SESSION_HOURS", "24"))
+
+
 def trusted_proxy_hops() -> int:
     """How many proxies in front of the Rasa server append to X-Forwarded-For (HAProxy: 1; an
     Ingress before it: 2). 0: the peer address is the client's (no proxy; headers ignored)."""

@@ -1,8 +1,11 @@
 """The web widget's channel: socket.io (python-socketio), rendering our replies for the widget.
 
 - Conversation ids are issued by the server, signed, and bound to the socket: a client gets its
-  id in `session_confirm` (`web-<random>.<signature>`), may present it again after a reload to
-  continue, and cannot claim one it was not given. The id the client puts in each message is
+  token in `session_confirm` (`web-<random>.<issued>.<signature>`), may present it again after
+  a reload to continue (for WEB_SESSION_HOURS, 24 by default), and cannot claim one it was not
+  given. At most SOCKETS_PER_CONVERSATION sockets share a conversation (its tabs); after
+  "forget me" its id is retired (stores/tracker_store.py) and each of its sockets goes on in a
+  new conversation, so the old token opens nothing. The id the client puts in each message is
   ignored: the socket's own is used. Ids of this channel start with "web-" (no other channel's).
 - Limits (assistant/limits.py): the transport refuses frames over MAX_SOCKET_MESSAGE_BYTES
   (close code 1009, before they are buffered); a message must be {"message": "<text>"}; its
@@ -19,12 +22,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import os
 import secrets
-from typing import Any, Awaitable, Callable, Dict, List
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Set
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
@@ -34,9 +39,9 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant import limits
-from assistant.replies import unavailable
-from assistant.settings import trusted_proxy_hops
-from channels.inbound import hand_over, readable_text, with_server
+from assistant.replies import Kind, unavailable
+from assistant.settings import trusted_proxy_hops, web_session_hours
+from channels.inbound import conversation_store, hand_over, readable_text, with_server
 from channels.rate_limits import TokenBuckets
 
 logger = logging.getLogger(__name__)
@@ -125,28 +130,37 @@ def markdown_line_breaks(text: str) -> str:
 
 
 class SessionIds:
-    """Conversation ids the server issues, signed with WEB_SESSION_SECRET."""
+    """Conversation tokens the server issues: `web-<random>.<issued, hex seconds>.<signature>`,
+    signed with WEB_SESSION_SECRET, good for WEB_SESSION_HOURS after they were issued."""
 
     def __init__(self, secret: str) -> None:
         if not secret:
             raise SystemExit(f"{SECRET_VARIABLE} is not set: the web chat cannot sign its conversation ids.")
         self.key = hashlib.sha256(f"web-session:{secret}".encode()).digest()
 
-    def _signature(self, conversation: str) -> str:
-        return hmac.new(self.key, conversation.encode(), hashlib.sha256).hexdigest()[:32]
+    def _signature(self, signed: str) -> str:
+        return hmac.new(self.key, signed.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def issue(self) -> str:
-        conversation = f"{SESSION_PREFIX}{secrets.token_hex(16)}"
-        return f"{conversation}.{self._signature(conversation)}"
+    def issue(self, now: float | None = None) -> str:
+        signed = f"{SESSION_PREFIX}{secrets.token_hex(16)}.{int(now or time.time()):x}"
+        return f"{signed}.{self._signature(signed)}"
 
-    def conversation(self, token: Any) -> str | None:
-        """The conversation a token was issued for, or None when it is not one of ours."""
-        if not isinstance(token, str) or len(token) > 128 or token.count(".") != 1:
+    def conversation(self, token: Any, now: float | None = None) -> str | None:
+        """The conversation a token was issued for, or None when it is not one of ours or has
+        expired."""
+        if not isinstance(token, str) or len(token) > 128 or token.count(".") != 2:
             return None
-        conversation, signature = token.split(".")
+        conversation, issued, signature = token.split(".")
         if not conversation.startswith(SESSION_PREFIX):
             return None
-        return conversation if hmac.compare_digest(signature, self._signature(conversation)) else None
+        if not hmac.compare_digest(signature, self._signature(f"{conversation}.{issued}")):
+            return None
+        try:
+            age = (now or time.time()) - int(issued, 16)
+        except ValueError:
+            return None
+        # a minute's grace for servers' clocks
+        return conversation if -60 <= age <= web_session_hours() * 3600 else None
 
 
 class WidgetOutput(OutputChannel):
@@ -161,6 +175,7 @@ class WidgetOutput(OutputChannel):
     def __init__(self, sio: AsyncServer, bot_message_evt: str, buffered: bool = False) -> None:
         self.sio, self.bot_message_evt = sio, bot_message_evt
         self.pending: List[tuple] | None = [] if buffered else None
+        self.kinds: List[str] = []  # of the messages sent (assistant/replies.py Kind)
 
     async def _send(self, room: str, message: Dict[str, Any]) -> None:
         if self.pending is not None:
@@ -177,11 +192,13 @@ class WidgetOutput(OutputChannel):
         self.pending = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.kinds.append(str(kwargs.get("kind")))
         await self._send(recipient_id, {"text": markdown_line_breaks(text.strip())})
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
+        self.kinds.append(str(kwargs.get("kind")))
         quick_replies = [
             {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
@@ -209,6 +226,7 @@ class PatientSocketIOInput(InputChannel):
         self.ids = SessionIds(secret)
         self.sio: AsyncServer | None = None
         self.sockets: Dict[str, str] = {}  # socket id -> its conversation
+        self.members: Dict[str, Set[str]] = {}  # conversation -> its sockets (its room)
         self.floodgate = Floodgate()
         self.app: Any = None  # the Sanic app, known once the server starts
 
@@ -241,20 +259,20 @@ class PatientSocketIOInput(InputChannel):
 
         @sio.on("disconnect")
         async def disconnect(sid: str) -> None:
-            self.sockets.pop(sid, None)
+            await self._unbind(sid, leave_room=False)  # gone: its rooms with it
             self.floodgate.disconnect(sid)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
             token = data.get("session_id") if isinstance(data, dict) else None
             conversation = self.ids.conversation(token)
-            if conversation is None:  # new, or not one we issued: a new conversation
+            if conversation is not None and not await self._may_join(conversation):
+                conversation = None
+            if conversation is None:  # new, expired, forgotten, full, or not ours: a new one
                 token = self.ids.issue()
                 conversation = self.ids.conversation(token)
-            assert conversation is not None
-            self.sockets[sid] = conversation
-            await sio.enter_room(sid, conversation)
-            await sio.emit("session_confirm", token, room=sid)
+            assert conversation is not None and isinstance(token, str)
+            await self._bind(sid, conversation, token)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any) -> None:
@@ -279,6 +297,41 @@ class PatientSocketIOInput(InputChannel):
                 self.floodgate.turn_ended(sid)
 
         return socketio
+
+    async def _may_join(self, conversation: str) -> bool:
+        """A token's conversation may take another socket: not forgotten, not full."""
+        if len(self.members.get(conversation, ())) >= limits.SOCKETS_PER_CONVERSATION:
+            return False
+        store = conversation_store(self.app.ctx.agent)
+        return not await asyncio.to_thread(store.is_retired, conversation)
+
+    async def _bind(self, sid: str, conversation: str, token: str) -> None:
+        assert self.sio is not None
+        await self._unbind(sid)
+        self.sockets[sid] = conversation
+        self.members.setdefault(conversation, set()).add(sid)
+        await self.sio.enter_room(sid, conversation)
+        await self.sio.emit("session_confirm", token, room=sid)
+
+    async def _unbind(self, sid: str, leave_room: bool = True) -> None:
+        conversation = self.sockets.pop(sid, None)
+        if conversation is not None:
+            members = self.members.get(conversation, set())
+            members.discard(sid)
+            if not members:
+                self.members.pop(conversation, None)
+            if leave_room and self.sio is not None:
+                await self.sio.leave_room(sid, conversation)
+
+    async def _retire(self, conversation: str) -> None:
+        """After "forget me": no token opens this conversation again, and each of its sockets
+        goes on in a new conversation of its own."""
+        await asyncio.to_thread(conversation_store(self.app.ctx.agent).retire, conversation)
+        for sid in list(self.members.get(conversation, ())):
+            token = self.ids.issue()
+            fresh = self.ids.conversation(token)
+            assert fresh is not None
+            await self._bind(sid, fresh, token)
 
     async def _turn(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], conversation: str, text: str
@@ -305,3 +358,10 @@ class PatientSocketIOInput(InputChannel):
             reply = unavailable(self.app.ctx.agent.domain.responses, self.name())
             await output.send_text_message(conversation, reply.pop("text"), **reply)
         await output.flush()
+        if Kind.FORGOTTEN.value in output.kinds:
+            try:
+                await self._retire(conversation)
+            except Exception as error:
+                logger.error(
+                    "Retiring web chat conversation %s failed: %s", conversation, type(error).__name__
+                )

@@ -100,6 +100,13 @@ class PatientTrackerStore(SQLTrackerStore):
             sa.Column("at", sa.Float, nullable=False, index=True),
         )
         self.received.create(self.engine, checkfirst=True)
+        self.retired = sa.Table(  # web chat conversation ids no token may open again
+            "retired_conversations",
+            sa.MetaData(),
+            sa.Column("key", sa.String(64), primary_key=True),
+            sa.Column("at", sa.Float, nullable=False, index=True),
+        )
+        self.retired.create(self.engine, checkfirst=True)
 
     def _reuse_sqlite_connections(self) -> None:
         """Rasa's SQLite engine opens and closes a connection for every use, and SQLite
@@ -216,6 +223,25 @@ class PatientTrackerStore(SQLTrackerStore):
             )
         return rows
 
+    def retire(self, sender_id: str) -> None:
+        """No token may open this conversation id again (its conversation was forgotten)."""
+        key = received_key(sender_id, "retired")
+        with self.session_scope() as session:
+            if (
+                session.execute(sa.select(self.retired.c.key).where(self.retired.c.key == key)).first()
+                is None
+            ):
+                session.execute(sa.insert(self.retired), [{"key": key, "at": time.time()}])
+                session.commit()
+
+    def is_retired(self, sender_id: str) -> bool:
+        key = received_key(sender_id, "retired")
+        with self.session_scope() as session:
+            return (
+                session.execute(sa.select(self.retired.c.key).where(self.retired.c.key == key)).first()
+                is not None
+            )
+
     def forget(self, sender_id: str, received: Iterable[str] = ()) -> int:
         """Delete every event of one conversation, recording `received` (the message ids of
         the turn that asked) in the same transaction; the number of events deleted."""
@@ -235,6 +261,7 @@ class PatientTrackerStore(SQLTrackerStore):
             events = sa.delete(self.SQLEvent.__table__).where(self.SQLEvent.__table__.c.timestamp < cutoff)
             deleted = session.execute(events).rowcount
             session.execute(sa.delete(self.received).where(self.received.c.at < cutoff))
+            session.execute(sa.delete(self.retired).where(self.retired.c.at < cutoff))
             session.commit()
         return int(deleted)
 

@@ -6,6 +6,15 @@
   var script = document.currentScript;
   var origin = new URL(script.src).origin;
   var selector = script.getAttribute("data-selector");
+  // The widget prints its connection messages to the console, with the conversation's token:
+  // anyone at a shared computer could open the conversation with it. Those lines are dropped;
+  // every other console message passes.
+  var log = console.log;
+  console.log = function () {
+    var first = String(arguments[0]);
+    if (/^(session_confirm:|connect:|sending init payload)/.test(first)) return;
+    return log.apply(console, arguments);
+  };
   var widget = document.createElement("script");
   widget.src = origin + "/chat/webchat.js";
   widget.onload = function () {

@@ -58,6 +58,43 @@ def test_forget_me_on_the_web_chat(stack):
         client.close()
 
 
+def test_after_forget_me_the_web_chat_token_no_longer_opens_the_conversation(stack):
+    """Issue 19 item 10: the token survived "forget me", so whoever held it could read what the
+    patient wrote next; now the socket gets a new conversation and the old token is refused."""
+    client = WebchatClient(stack.url)
+    old_token = client.token
+    try:
+        client.say("forget me")
+        client.say("yes")
+        assert client.confirmed.get(timeout=10) != old_token  # the socket moved on
+        client.say("what are the risks?")
+    finally:
+        client.close()
+    later = WebchatClient(stack.url, token=old_token)
+    try:
+        assert later.token != old_token
+    finally:
+        later.close()
+
+
+def test_only_a_few_sockets_may_share_a_web_chat_conversation(stack):
+    """Issue 19 item 10: any number of sockets could join a conversation's room."""
+    from assistant import limits
+
+    first = WebchatClient(stack.url)
+    others = []
+    try:
+        for _ in range(limits.SOCKETS_PER_CONVERSATION - 1):
+            others.append(WebchatClient(stack.url, token=first.token))
+            assert others[-1].token == first.token  # another tab of the same patient
+        extra = WebchatClient(stack.url, token=first.token)
+        others.append(extra)
+        assert extra.token != first.token  # one too many: a conversation of its own
+    finally:
+        for client in [first, *others]:
+            client.close()
+
+
 def test_stop_by_sms_deletes_the_conversation(stack):
     phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
     sms_replies(post_sms(stack, twilio_form(phone, "what are the risks?")))

@@ -60,6 +60,8 @@ def ask(page, question: str) -> None:
 
 def test_patient_uses_the_chat_page(stack, browser_page):
     page = browser_page
+    console: list = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(f"{stack.url}/chat")
 
     greeting = bot_message(page, "Choose a topic or type your question")
@@ -86,6 +88,10 @@ def test_patient_uses_the_chat_page(stack, browser_page):
     assert page.locator(".rw-response", has_text="As with any surgery, there are risks").count() == 1
     ask(page, "can I eat before the operation?")
     bot_message(page, "fast for several hours")
+
+    # Issue 19 item 10: the widget printed the conversation's token to the console.
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('chat_session')).session_id")
+    assert token and not [line for line in console if token in line], console
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -73,3 +73,18 @@ def test_text_is_normalised_at_the_channel_boundary():
     assert clean_text("ｆｕｌｌ width\x00\x07 and\u200b\nlines\t") == "full width and\nlines"
     assert clean_text("\udcff\ud83d") == ""
     assert clean_text("what is it? 😀") == "what is it? 😀"
+
+
+def test_web_chat_tokens_expire():
+    """Issue 19 item 10: a token was good for ever; now for WEB_SESSION_HOURS from its issue."""
+    import time
+
+    from channels.socketio import SessionIds
+
+    ids = SessionIds("a secret")
+    fresh = ids.issue()
+    assert ids.conversation(fresh) is not None
+    old = ids.issue(now=time.time() - 25 * 3600)
+    assert ids.conversation(old) is None
+    forged = fresh.rsplit(".", 2)[0] + f".{int(time.time() + 10**6):x}." + fresh.rsplit(".", 1)[1]
+    assert ids.conversation(forged) is None  # the time is signed too
