@@ -23,6 +23,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.profile import refuse_placeholder_secrets
+
 logger = logging.getLogger("actions.server")
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # an action call carries the conversation's recent events
@@ -106,6 +108,7 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT", "5055")))
     args = parser.parse_args()
+    refuse_placeholder_secrets(os.environ)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(os.environ.get(TOKEN_VARIABLE, ""))
     logger.info("Action server listening on %s:%d", args.host, args.port)

@@ -33,7 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant import limits
-from assistant.profile import is_production
+from assistant.profile import is_production, refuse_placeholder_secrets
 from assistant.replies import REPLY_PARTS, unavailable
 from channels.inbound import (
     ReplyCollector,
@@ -99,6 +99,7 @@ class PatientRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> PatientRestInput:
+        refuse_placeholder_secrets(os.environ)  # the Rasa server's start-up: every secret it has
         api_key = os.environ.get("REST_API_KEY", "")
         if not api_key and is_production(os.environ):
             raise ValueError(

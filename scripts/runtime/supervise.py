@@ -185,7 +185,9 @@ def main() -> int:
         f"http://127.0.0.1:{args.action_port}/health",
     )
     rasa_args = [
-        str(BIN / "rasa"),
+        str(BIN / "python"),
+        "-m",
+        "scripts.runtime.rasa_main",  # reads RASA_API_TOKEN itself: no token on a command line
         "run" if args.mode == "run" else "shell",
         "--endpoints",
         args.endpoints,
@@ -194,16 +196,11 @@ def main() -> int:
     ]
     if env.get("MODEL_PATH"):  # else the newest model in models/
         rasa_args += ["--model", env["MODEL_PATH"]]
+    # `rasa shell` starts a server too: on loopback unless RASA_INTERFACE says otherwise
+    rasa_args += ["--interface", env.get("RASA_INTERFACE", "127.0.0.1")]
     servers = [actions]
     if args.mode == "run":
-        rasa_args += [
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            env.get("RASA_INTERFACE", "127.0.0.1"),
-        ]
-        if env.get("RASA_API_TOKEN"):  # the HTTP API (conversation history, /model/parse)
-            rasa_args += ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]]
+        rasa_args += ["--credentials", "credentials.yml"]
         servers.append(Server("rasa-server", rasa_args, env, f"http://127.0.0.1:{args.rasa_port}/"))
 
     def stop_all(*_: object) -> None:

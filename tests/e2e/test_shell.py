@@ -42,6 +42,9 @@ def test_make_shell_answers_with_the_disclaimer_and_quits(tmp_path):
     )
     try:
         shell.expect("Bot loaded. Type a message and press enter")
+        # Issue 19 (low): it listened on 0.0.0.0, after about twenty dependency deprecation warnings
+        assert "Starting Rasa server on http://127.0.0.1:" in shell.before
+        assert "DeprecationWarning" not in shell.before and "Warning:" not in shell.before, shell.before
         shell.sendline("will I need physical therapy?")
         shell.expect("Physical therapy may be recommended", timeout=60)
         shell.expect_exact(DISCLAIMER, timeout=30)

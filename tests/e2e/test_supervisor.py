@@ -127,6 +127,22 @@ def test_both_servers_listen_on_loopback_only(supervised):
         assert addresses and addresses <= LOOPBACK, (port, addresses)
 
 
+def test_the_api_token_is_on_no_command_line(supervised):
+    """Issue 19 (low): `ps` showed RASA_API_TOKEN to every user of the machine."""
+    seen = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            seen.append(cmdline.read_bytes())
+        except OSError:
+            continue  # gone meanwhile
+    rasa = Path(f"/proc/{pid_of(supervised['var'], 'rasa-server')}/cmdline").read_bytes()
+    assert rasa in seen, "the supervised Rasa server is running"
+    assert not [c for c in seen if b"supervised-api-token" in c]
+    assert supervised["say"]("api-check", "hello")  # and the HTTP API still has its token:
+    r = requests.get(f"{supervised['url']}/status", params={"token": "supervised-api-token"}, timeout=10)
+    assert r.ok and r.json().get("model_file")
+
+
 def test_var_is_private(supervised):
     var = supervised["var"]
     assert stat.S_IMODE(var.stat().st_mode) == 0o700

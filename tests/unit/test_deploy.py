@@ -786,3 +786,26 @@ def test_retention_is_scheduled_with_the_rasa_image_and_the_configured_window():
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert float(configmaps()["assistant-config"]["RETENTION_DAYS"]) > 0
     assert {"configMapRef": {"name": "assistant-config"}} in job["envFrom"]
+
+
+def test_only_the_proxy_reaches_the_assistant_and_it_reaches_only_its_stores():
+    """Issue 19 (low): no NetworkPolicy, so any pod could call the Rasa server (and its REST
+    channel) directly, and a compromised pod could reach anything."""
+    policy = the("NetworkPolicy", "assistant")
+    assert policy["spec"]["podSelector"]["matchLabels"] == statefulset()["spec"]["selector"]["matchLabels"]
+    assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    [ingress] = policy["spec"]["ingress"]
+    proxy_labels = haproxy_deployment()["spec"]["template"]["metadata"]["labels"]
+    assert ingress["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": proxy_labels["app.kubernetes.io/name"]}}}
+    ]
+    rasa_port = container(statefulset(), "rasa")["ports"][0]["containerPort"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": rasa_port}]
+    allowed = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert allowed == {
+        ("TCP", int(configmaps()["assistant-config"]["DB_PORT"])),
+        ("TCP", 6379),
+        ("UDP", 53),
+        ("TCP", 53),
+    }
+    assert all("to" not in rule or rule["to"] for rule in policy["spec"]["egress"])

@@ -60,3 +60,35 @@ def test_production_refuses_to_start_without_the_rest_api_key():
     finally:
         for k, v in old.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def test_the_secret_templates_placeholders_are_refused_at_start_up():
+    """Issue 19 (low): a server started with secret.example.yaml's values ran with secrets
+    anybody can read in this repository. Every value there is recognised, and each server stops."""
+    import pytest
+    import yaml
+
+    from assistant.profile import refuse_placeholder_secrets
+    from channels.rest import PatientRestInput
+
+    template = yaml.safe_load((PROJECT_ROOT / "deploy" / "k8s" / "secret.example.yaml").read_text())
+    placeholders = template["stringData"]
+    for name, value in placeholders.items():
+        with pytest.raises(SystemExit, match=name):
+            refuse_placeholder_secrets({name: value})
+    old = os.environ.get("REST_API_KEY")
+    try:
+        os.environ["REST_API_KEY"] = placeholders["REST_API_KEY"]
+        with pytest.raises(SystemExit, match="REST_API_KEY"):
+            PatientRestInput.from_credentials(None)
+    finally:
+        os.environ.pop("REST_API_KEY") if old is None else os.environ.__setitem__("REST_API_KEY", old)
+    actions = subprocess.run(
+        [sys.executable, "-m", "actions.server", "--port", "1"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "ACTION_SERVER_TOKEN": placeholders["ACTION_SERVER_TOKEN"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert actions.returncode != 0 and "ACTION_SERVER_TOKEN" in actions.stderr
