@@ -24,11 +24,11 @@ WORKDIR /app
 
 # setuptools (pinned by the lock too) builds our editable install below.
 COPY requirements.lock ./
-RUN python -m pip install -c requirements.lock rasa-sdk PyYAML SQLAlchemy psycopg2-binary setuptools \
+RUN python -m pip install -c requirements.lock rasa-sdk PyYAML SQLAlchemy psycopg2-binary setuptools Faker phonenumbers \
  && python -m pip check
 
 # Our packages, installed in place (pyproject.toml lists every room, so all are copied; the action
-# server imports only actions/, assistant/ and stores/review_queue.py), and the content files the
+# server imports only actions/, assistant/, stores/review_queue.py and stores/redaction.py), and the content files the
 # actions read.
 COPY pyproject.toml config.yml domain.yml ./
 COPY assistant/ assistant/

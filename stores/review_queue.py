@@ -1,7 +1,8 @@
 """The curator review queue: every fallback, clarification and out-of-scope turn is recorded
-(question text redacted, timestamp, what the bot did, a hash of the conversation id so that a
-patient's rows can be forgotten) for `make review`. Nothing is learned from it automatically. A
-failure here is logged (without text) and never changes what the patient is told.
+(question text redacted by stores/redaction.py, timestamp, what the bot did, a hash of the
+conversation id so that a patient's rows can be forgotten) for `make review`. Nothing is
+learned from it automatically. A failure here is logged (without text) and never changes what
+the patient is told.
 
 Where: REVIEW_DB_URL (any SQLAlchemy URL), else in the production profile the tracker store's
 PostgreSQL database (shared by every server), else the SQLite file REVIEW_DB, else
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from assistant import paths
 from assistant.profile import is_production
 from assistant.replies import Kind
+from stores.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -91,50 +92,6 @@ def _engine(url: str, create: bool = True) -> sa.engine.Engine | None:
                 connection.execute(sa.text("ALTER TABLE review_queue ADD COLUMN conversation TEXT"))
     _engines[url] = engine
     return engine
-
-
-_MONTHS = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_NAME = r"[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?"
-_NOT_NAMES = (
-    r"(?:said|says|told|tells|asked|thinks|thought|wants|recommended|suggested|about|and|or|is|was|"
-    r"will|would|can|could|should|who|to|at|the|my|if|when|that|visit|appointment|office|in|on|"
-    r"for|of|a|an|before|after|with|said)"
-)
-# What could identify a patient, replaced by what it was (the question stays readable).
-_REDACTIONS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
-    # dates (of birth, of the operation): 03/04/1961, 3 april 1961, april 3rd 1961
-    (re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"), "[date]"),
-    (re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b,?(?:\s+\d{{2,4}})?", re.I), "[date]"),
-    (re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?(?:\s+\d{{2,4}})?", re.I), "[date]"),
-    # UK postcodes
-    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I), "[postcode]"),
-    # phone numbers, NHS and hospital numbers: any long run of digits
-    (re.compile(r"\+?\d[\d\s().-]{6,}\d"), "[number]"),
-    (re.compile(r"\b\d{5,}\b"), "[number]"),
-    # a name the patient gives: "my name is jane smith", "I'm Priya", "this is Tom"
-    (re.compile(r"\b(?:my name is|my name's|name is)\s+[a-zA-Z'-]+(?:\s+[a-zA-Z'-]+)?", re.I), "[name]"),
-    (re.compile(rf"\b(?:[Ii] am|[Ii]'m|[Ii]m|[Tt]his is|[Ii]t's)\s+{_NAME}"), "[name]"),
-    # a title and a surname, however it is written: "dr patel", "Dr McDonald", "Mrs O'Neill"
-    # (not "my doctor said", "the nurse about": a common word after the title is not a name)
-    (
-        re.compile(
-            rf"\b(?:dr|doctor|mr|mrs|ms|miss|prof|professor|nurse|sister)\.?\s+(?!{_NOT_NAMES}\b)"
-            r"[a-zA-Z][a-zA-Z'-]*",
-            re.I,
-        ),
-        "[name]",
-    ),
-]
-
-
-def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def conversation_key(sender_id: str) -> str:
