@@ -69,7 +69,11 @@ CODE = {
         ("rasa",),
         (ENDPOINTS,),
     ),
-    "actions": (("actions", "assistant", "stores/__init__.py", "stores/review_queue.py", "stores/redaction.py"), ("rasa_sdk",), ()),
+    "actions": (
+        ("actions", "assistant", "stores/__init__.py", "stores/review_queue.py", "stores/redaction.py"),
+        ("rasa_sdk",),
+        (),
+    ),
     "haproxy": ((), (), (HAPROXY_CFG,)),
 }
 # Names that say "secret": they must come from the Secret.
