@@ -106,7 +106,7 @@ def test_unanswered_questions_reach_the_review_queue_redacted(stack, sender):
         text=True,
         check=True,
     ).stdout
-    assert "how much does it cost? call me on [number] or [email]" in out
+    assert "how much does it cost? call me on [phone] or [email]" in out
     assert "[name] and I want to know the parking fees" in out
     assert "07700" not in out and "Jane" not in out and "jo@example.com" not in out
 
