@@ -19,7 +19,8 @@ clock (servers' clocks do not matter):
 - a Redis restart (the cluster runs it without persistence) empties every queue: a waiter that
   finds its entry gone joins again, and for RECOVERY_SECONDS nobody takes the lock, so that a
   turn that held it before the restart can claim it back at its next renewal;
-- the client is redis.asyncio: a slow or unreachable Redis never blocks the event loop.
+- the client is redis.asyncio: a slow or unreachable Redis never blocks the event loop; a call
+  on a connection that died with a restarted Redis is made once more on a new one.
 
 Redis being unreachable raises, and the channel gives the patient the "unavailable" reply.
 """
@@ -40,6 +41,8 @@ import redis.asyncio
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +181,10 @@ class ConversationLockStore(RedisLockStore):
             endpoint_config.url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            # A pooled connection that died with a restarted Redis fails once, when next used:
+            # that call is made again on a new connection instead of failing a patient's turn.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[redis.ConnectionError],
         )
         self.key_prefix = KEY_PREFIX
         self._join = self.red.register_script(_JOIN)

@@ -266,3 +266,19 @@ def test_an_unresponsive_redis_does_not_block_the_event_loop():
         return max(gaps)
 
     assert asyncio.run(main()) < 0.3
+
+
+def test_the_first_turns_after_a_redis_restart_get_fresh_connections(redis_server):
+    """The pool's connections died with the old Redis: each one, when next used, failed its turn
+    ("unavailable"), one patient at a time, long after the restart (seen in the soak)."""
+
+    async def main() -> None:
+        store = lock_store(redis_server.url)
+        async with store.lock("pooled-a"), store.lock("pooled-b"):  # two pooled connections
+            pass
+        await asyncio.to_thread(redis_server.restart)
+        for conversation in ("pooled-a", "pooled-b", "pooled-c"):
+            async with store.lock(conversation):
+                await store.held(conversation).confirm()
+
+    asyncio.run(main())
