@@ -66,3 +66,22 @@ def trusted_proxy_hops() -> int:
     """How many proxies in front of the Rasa server append to X-Forwarded-For (HAProxy: 1; an
     Ingress before it: 2). 0: the peer address is the client's (no proxy; headers ignored)."""
     return int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+
+
+def clinic_site_origins() -> frozenset:
+    """The origins of the clinic's own website that may embed the chat widget (CLINIC_SITE_ORIGINS:
+    scheme://host[:port], separated by commas or spaces), normalised as browsers send them."""
+    raw = os.environ.get("CLINIC_SITE_ORIGINS", "")
+    return frozenset(normal_origin(o) for o in raw.replace(",", " ").split() if o.strip())
+
+
+def normal_origin(origin: str) -> str:
+    """An origin as a browser's Origin header writes it: lower case, no path, no default port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit(f"CLINIC_SITE_ORIGINS: {origin!r} is not an origin like https://www.clinic.example")
+    default = {"http": 80, "https": 443}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"

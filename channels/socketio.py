@@ -40,8 +40,8 @@ from socketio import AsyncServer
 
 from assistant import limits
 from assistant.replies import Kind, unavailable
-from assistant.settings import trusted_proxy_hops, web_session_hours
-from channels.inbound import conversation_store, hand_over, readable_text, with_server
+from assistant.settings import clinic_site_origins, normal_origin, trusted_proxy_hops, web_session_hours
+from channels.inbound import conversation_store, hand_over, readable_text, served_by, with_server
 from channels.rate_limits import TokenBuckets
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,40 @@ def client_address(environ: Dict[str, Any]) -> str:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return peer
+
+
+def own_origins(environ: Dict[str, Any]) -> Set[str]:
+    """This server's origin as the browser sees it: its Host, and behind our proxies the host and
+    scheme they forwarded."""
+    scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", "")
+    origins = {f"{scheme}://{host}"} if host else set()
+    if trusted_proxy_hops():
+        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+        forwarded_scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+        if forwarded_host:
+            origins.add(f"{forwarded_scheme}://{forwarded_host}")
+    return {normal_origin(o) for o in origins if "://" in o and o.split("://", 1)[1]}
+
+
+def allowed_origin(origin: str | None, environ: Dict[str, Any]) -> bool:
+    """Who may open the web chat from a browser: pages of this server (/chat) and of the clinic's
+    site (CLINIC_SITE_ORIGINS). Any other page's Origin is refused (400), so another site cannot
+    open a chat in its visitors' browsers; clients that send no Origin (not a browser) pass."""
+    if not origin:
+        return True
+    try:
+        origin = normal_origin(origin)
+    except SystemExit:
+        return False
+    return origin in clinic_site_origins() or origin in own_origins(environ)
+
+
+def _sessions_name_their_server(sio: AsyncServer) -> None:
+    """Engine.io session ids begin with this server's name ("rasa-1.<random>"), so that the proxy
+    sends each request of a session to the server that holds it (deploy/haproxy.cfg)."""
+    random_id = sio.eio.generate_id
+    server = served_by()
+    sio.eio.generate_id = lambda: f"{server}.{random_id()}"
 
 
 class FrameLimitedBlueprint(SocketBlueprint):
@@ -236,12 +270,13 @@ class PatientSocketIOInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(
             async_mode="sanic",
-            cors_allowed_origins=[],  # the widget is embedded on the clinic's own site
+            cors_allowed_origins=allowed_origin,  # this server and the clinic's own site
             max_http_buffer_size=limits.MAX_SOCKET_MESSAGE_BYTES,
             logger=False,
             engineio_logger=False,
         )
         self.sio = sio
+        _sessions_name_their_server(sio)
         socketio = FrameLimitedBlueprint(sio, "/socket.io", "patient_socketio", __name__)  # attaches sio
 
         @socketio.listener("before_server_start")

@@ -3,6 +3,10 @@ for the tests and the bench, so that both run the servers as a configured clinic
 
 from __future__ import annotations
 
+from scripts.processes import free_port
+
+# The clinic's own website, another origin than the assistant's: a page there embeds the widget.
+CLINIC_SITE = f"http://localhost:{free_port()}"
 TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TWILIO_PUBLIC_URL = "https://assistant.clinic.example/webhooks/twilio/webhook"  # behind a proxy
 CLINIC_ENV = {
@@ -13,4 +17,5 @@ CLINIC_ENV = {
     "CLINIC_PHONE": "020 7946 0000",
     "EMERGENCY_NUMBER": "999",
     "ACTION_SERVER_TIMEOUT_SECONDS": "3",
+    "CLINIC_SITE_ORIGINS": CLINIC_SITE,
 }

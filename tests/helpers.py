@@ -15,7 +15,7 @@ from assistant import paths
 from assistant.content import examples_by_intent, nlu_examples  # noqa: F401 - for the tests
 
 # The environment a clinic would set, with test values (the bench uses them too).
-from scripts.example_clinic import CLINIC_ENV, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_URL  # noqa: F401
+from scripts.example_clinic import CLINIC_ENV, CLINIC_SITE, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_URL  # noqa: F401
 
 PROJECT_ROOT = paths.PROJECT_ROOT
 DOMAIN: Dict[str, Any] = yaml.safe_load(paths.DOMAIN.read_text(encoding="utf-8"))

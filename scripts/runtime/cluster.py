@@ -285,6 +285,8 @@ class LocalCluster:
             PROXY_BIND=f"127.0.0.1:{self.ports.proxy}",
             RASA_1_ADDR=f"127.0.0.1:{self.ports.rasa[0]}",
             RASA_2_ADDR=f"127.0.0.1:{self.ports.rasa[1]}",
+            RASA_1_NAME="rasa-1",  # each node's RASA_INSTANCE (node_env): its web chat sessions
+            RASA_2_NAME="rasa-2",
         )
         self._spawn("haproxy", [require("haproxy"), "-db", "-f", str(HAPROXY_CONFIG)], env=env)
         wait_for(lambda: port_open(self.ports.proxy), "HAProxy", self.processes["haproxy"])

@@ -88,3 +88,21 @@ def test_web_chat_tokens_expire():
     assert ids.conversation(old) is None
     forged = fresh.rsplit(".", 2)[0] + f".{int(time.time() + 10**6):x}." + fresh.rsplit(".", 1)[1]
     assert ids.conversation(forged) is None  # the time is signed too
+
+
+def test_the_web_chat_opens_from_this_server_and_the_clinics_site_only(monkeypatch):
+    """Issue 20: socket.io had its Origin check off (cors_allowed_origins=[]), and sent no CORS
+    headers, so the widget on the clinic's site could not connect and any site could."""
+    from channels.socketio import allowed_origin
+
+    monkeypatch.setenv("CLINIC_SITE_ORIGINS", "https://www.Clinic.example:443, http://localhost:8765/")
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "assistant.internal:5005"}
+    assert allowed_origin("https://www.clinic.example", environ)
+    assert allowed_origin("http://localhost:8765", environ)
+    assert allowed_origin("http://assistant.internal:5005", environ)  # its own /chat
+    assert allowed_origin(None, environ)  # not a browser: no Origin header
+    for other in ("https://clinic.example", "http://localhost:8766", "https://evil.example", "null", "x"):
+        assert not allowed_origin(other, environ), other
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")  # behind HAProxy and TLS: the forwarded host
+    forwarded = {**environ, "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "chat.clinic.example"}
+    assert allowed_origin("https://chat.clinic.example", forwarded)
