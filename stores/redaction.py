@@ -37,6 +37,7 @@ _STREET_TYPES = (
 )
 _LEAD_STREET_TYPES = r"(?:rue|via|calle|avenida|chemin|strada|rua)"
 PHONE_REGIONS = ("GB", "US", "IE", "IN", "AU", "CA")
+MIN_PHONE_DIGITS = 7  # the shortest phone number libphonenumber finds here has 7 digits
 
 # (pattern, replacement), in this order: emails before numbers, dates and postcodes before ids.
 _PATTERNS: List[Tuple[re.Pattern, str]] = [
@@ -322,6 +323,8 @@ _TIME_WORDS = frozenset(
 
 
 def _replace_phones(text: str) -> str:
+    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:  # most questions: no number to look at
+        return text
     spans = sorted(
         {
             (match.start, match.end)
