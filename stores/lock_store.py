@@ -34,7 +34,7 @@ import os
 import secrets
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import redis
 import redis.asyncio
@@ -272,6 +272,3 @@ class ConversationLockStore(RedisLockStore):
                 renewing.cancel()
         finally:
             await self._leave_quietly(keys, entry)
-
-    async def close(self) -> Any:
-        await self.red.close()

@@ -93,20 +93,23 @@ class PatientTrackerStore(SQLTrackerStore):
             self.engine, checkfirst=True
         )
         sa.Index("events_timestamp", self.SQLEvent.timestamp).create(self.engine, checkfirst=True)
-        self.received = sa.Table(
-            "received_messages",
+        self.received = self._hash_table("received_messages")
+        self.retired = self._hash_table("retired_conversations")  # no web chat token opens these
+
+    def _hash_table(self, name: str) -> sa.Table:
+        """A table of hashes (no conversation id) and when each was written (for purge)."""
+        table = sa.Table(
+            name,
             sa.MetaData(),
             sa.Column("key", sa.String(64), primary_key=True),
             sa.Column("at", sa.Float, nullable=False, index=True),
         )
-        self.received.create(self.engine, checkfirst=True)
-        self.retired = sa.Table(  # web chat conversation ids no token may open again
-            "retired_conversations",
-            sa.MetaData(),
-            sa.Column("key", sa.String(64), primary_key=True),
-            sa.Column("at", sa.Float, nullable=False, index=True),
-        )
-        self.retired.create(self.engine, checkfirst=True)
+        table.create(self.engine, checkfirst=True)
+        return table
+
+    def _holds(self, table: sa.Table, key: str) -> bool:
+        with self.session_scope() as session:
+            return session.execute(sa.select(table.c.key).where(table.c.key == key)).first() is not None
 
     def _reuse_sqlite_connections(self) -> None:
         """Rasa's SQLite engine opens and closes a connection for every use, and SQLite
@@ -200,11 +203,7 @@ class PatientTrackerStore(SQLTrackerStore):
 
     def was_received(self, sender_id: str, message_id: str) -> bool:
         """Whether a turn with this message id is stored (or was, before "forget me")."""
-        with self.session_scope() as session:
-            query = sa.select(self.received.c.key).where(
-                self.received.c.key == received_key(sender_id, message_id)
-            )
-            return session.execute(query).first() is not None
+        return self._holds(self.received, received_key(sender_id, message_id))
 
     def _rows(self, tracker: DialogueStateTracker, events: Any) -> List[Dict[str, Any]]:
         """The rows Rasa's save writes for the events it finds new, for events we know are new."""
@@ -226,21 +225,13 @@ class PatientTrackerStore(SQLTrackerStore):
     def retire(self, sender_id: str) -> None:
         """No token may open this conversation id again (its conversation was forgotten)."""
         key = received_key(sender_id, "retired")
-        with self.session_scope() as session:
-            if (
-                session.execute(sa.select(self.retired.c.key).where(self.retired.c.key == key)).first()
-                is None
-            ):
+        if not self._holds(self.retired, key):
+            with self.session_scope() as session:
                 session.execute(sa.insert(self.retired), [{"key": key, "at": time.time()}])
                 session.commit()
 
     def is_retired(self, sender_id: str) -> bool:
-        key = received_key(sender_id, "retired")
-        with self.session_scope() as session:
-            return (
-                session.execute(sa.select(self.retired.c.key).where(self.retired.c.key == key)).first()
-                is not None
-            )
+        return self._holds(self.retired, received_key(sender_id, "retired"))
 
     def forget(self, sender_id: str, received: Iterable[str] = ()) -> int:
         """Delete every event of one conversation, recording `received` (the message ids of

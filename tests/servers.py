@@ -268,10 +268,7 @@ class ClusterStack(Stack):
         return sorted(self.workdir.glob("*.log")) + sorted(self.workdir.glob("node-*/*.log*"))
 
     def _action_servers(self) -> List[int]:
-        return [
-            int((self.workdir / f"node-{i + 1}" / "action-server.pid").read_text())
-            for i in range(len(self.cluster.ports.actions))
-        ]
+        return [self.cluster.action_server_pid(i) for i in range(len(self.cluster.ports.actions))]
 
     def stop_actions(self) -> None:
         """Both action servers hang (stopped, not killed: their supervisors would restart them)."""

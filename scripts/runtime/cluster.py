@@ -302,6 +302,10 @@ class LocalCluster:
         """The Rasa server of a node (its supervisor starts it again when it stops)."""
         return int((self.home / f"node-{index + 1}" / "rasa-server.pid").read_text())
 
+    def action_server_pid(self, index: int) -> int:
+        """The action server of a node (likewise)."""
+        return int((self.home / f"node-{index + 1}" / "action-server.pid").read_text())
+
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
         stop_group(self.processes.pop(name, None), sig)
 

@@ -26,6 +26,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from scripts.processes import http_ok, wait_for
 from tests.helpers import DISCLAIMER, SMS_DISCLAIMER, post_sms, sms_replies, twilio_form
 
 QUESTIONS = [
@@ -298,34 +299,23 @@ def test_a_brief_outage_gives_unavailable_then_service_resumes(cluster, service,
     assert audit.lost == audit.out_of_order == audit.duplicates == 0
 
 
-def served_by(cluster, text: str) -> int:
-    """Which node (0 or 1) stored the user message with this text."""
+def user_events(cluster) -> List[Dict]:
+    """Every stored user message of every conversation, straight from PostgreSQL."""
+    import json
+
     engine = sa.create_engine(cluster.database_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT data FROM events WHERE type_name = 'user'")).fetchall()
     finally:
         engine.dispose()
-    import json
+    return [json.loads(data) for (data,) in rows]
 
-    [server] = {json.loads(d)["metadata"]["served_by"] for (d,) in rows if json.loads(d)["text"] == text}
+
+def served_by(cluster, text: str) -> int:
+    """Which node (0 or 1) stored the user message with this text."""
+    [server] = {e["metadata"]["served_by"] for e in user_events(cluster) if e["text"] == text}
     return int(server.rsplit("-", 1)[1]) - 1
-
-
-def node_action_server(cluster, index: int) -> int:
-    return int((cluster.home / f"node-{index + 1}" / "action-server.pid").read_text())
-
-
-def wait_until_both_nodes_answer(cluster) -> None:
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        try:
-            if all(requests.get(f"http://127.0.0.1:{p}/", timeout=2).ok for p in cluster.ports.rasa):
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise AssertionError("a killed Rasa server did not come back")
 
 
 HEALTH_CHECK_SECONDS = 2  # deploy/haproxy.cfg: inter 2s, rise 2
@@ -334,7 +324,7 @@ HEALTH_CHECK_SECONDS = 2  # deploy/haproxy.cfg: inter 2s, rise 2
 def cut_off_mid_turn(cluster, node: int, request) -> requests.Response:
     """`request()` sent while `node`'s action server hangs; that Rasa server is killed -9 a
     moment later, mid-turn, before anything is stored. The proxy's answer to the request."""
-    actions = node_action_server(cluster, node)
+    actions = cluster.action_server_pid(node)
     os.kill(actions, signal.SIGSTOP)
     result: Dict[str, requests.Response] = {}
     thread = threading.Thread(target=lambda: result.setdefault("r", request()))
@@ -345,7 +335,9 @@ def cut_off_mid_turn(cluster, node: int, request) -> requests.Response:
         thread.join(timeout=120)
     finally:
         os.kill(actions, signal.SIGCONT)
-    wait_until_both_nodes_answer(cluster)
+    wait_for(
+        lambda: all(http_ok(f"http://127.0.0.1:{p}/") for p in cluster.ports.rasa), "the killed Rasa server"
+    )
     time.sleep(3 * HEALTH_CHECK_SECONDS)  # and the proxy sends it its conversations again
     return result["r"]
 
@@ -369,13 +361,8 @@ def test_an_sms_cut_off_by_a_dying_server_is_answered_by_the_other_once(cluster)
     assert "risk" in reply.lower() and SMS_DISCLAIMER in reply
     assert served_by(cluster, question) != node  # the proxy's retry, on the other server
     assert sms_replies(post_sms(ProxyUrl(cluster), form)) == []  # sent again: answered once
-    engine = sa.create_engine(cluster.database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT data FROM events WHERE type_name = 'user'")).fetchall()
-    finally:
-        engine.dispose()
-    assert sum(form["MessageSid"] in d for (d,) in rows) == 1
+    ids = [(e.get("metadata") or {}).get("message_id") for e in user_events(cluster)]
+    assert ids.count(form["MessageSid"]) == 1
 
 
 def test_the_proxy_sends_a_rest_turn_again_only_when_it_has_a_message_id(cluster):
